@@ -1,0 +1,85 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// One settings list for every Swift target, so the language mode and upcoming features never drift apart.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "tensor-service",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "TensorKernels", targets: ["TensorKernels"]),
+        .executable(name: "tensor-service", targets: ["tensor-service"]),
+        .executable(name: "tensor-bench", targets: ["tensor-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // SIMD loops with runtime CPU dispatch: C gives us per-function target attributes and intrinsics.
+        .target(name: "CTensorKernels"),
+        .target(name: "TensorKernels", dependencies: ["CTensorKernels"], swiftSettings: swiftSettings),
+        .target(name: "TensorCodecs", dependencies: ["TensorKernels"], swiftSettings: swiftSettings),
+        .target(
+            name: "TensorHTTP",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "TensorService",
+            dependencies: [
+                "TensorKernels", "TensorCodecs", "TensorHTTP",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("openapi.yaml")],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "tensor-service",
+            dependencies: [
+                "TensorService", "TensorHTTP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "tensor-bench",
+            dependencies: [
+                "TensorKernels", "TensorCodecs", "TensorService",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "TensorTestSupport",
+            dependencies: ["TensorKernels", "TensorHTTP", "TensorService", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TensorKernelsTests",
+            dependencies: ["TensorKernels", "TensorTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TensorCodecsTests",
+            dependencies: ["TensorCodecs", "TensorKernels", "TensorTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TensorHTTPTests",
+            dependencies: ["TensorHTTP", "TensorTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TensorServiceTests",
+            dependencies: ["TensorService", "TensorHTTP", "TensorKernels", "TensorTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

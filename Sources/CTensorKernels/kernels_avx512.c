@@ -1,0 +1,187 @@
+// AVX-512 loops: 16 floats or 8 doubles per vector, unrolled four times, with a masked tail instead of a scalar one.
+#include "kernels_internal.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define TK_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq")))
+
+TK_AVX512 static inline __m512 leaky16(__m512 x, __m512 slope) {
+    __mmask16 positive = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_GT_OQ);
+    return _mm512_mask_mov_ps(_mm512_mul_ps(x, slope), positive, x);
+}
+
+TK_AVX512 static inline __m512d leaky8d(__m512d x, __m512d slope) {
+    __mmask8 positive = _mm512_cmp_pd_mask(x, _mm512_setzero_pd(), _CMP_GT_OQ);
+    return _mm512_mask_mov_pd(_mm512_mul_pd(x, slope), positive, x);
+}
+
+TK_AVX512 static inline __mmask16 tail16(size_t remaining) { return (__mmask16)((1u << remaining) - 1); }
+TK_AVX512 static inline __mmask8 tail8(size_t remaining) { return (__mmask8)((1u << remaining) - 1); }
+
+TK_AVX512 void tk_avx512_f32(float *data, size_t count, float slope) {
+    __m512 s = _mm512_set1_ps(slope);
+    size_t i = 0;
+    for (; i + 64 <= count; i += 64) {
+        __m512 a = _mm512_loadu_ps(data + i), b = _mm512_loadu_ps(data + i + 16);
+        __m512 c = _mm512_loadu_ps(data + i + 32), d = _mm512_loadu_ps(data + i + 48);
+        _mm512_storeu_ps(data + i, leaky16(a, s));
+        _mm512_storeu_ps(data + i + 16, leaky16(b, s));
+        _mm512_storeu_ps(data + i + 32, leaky16(c, s));
+        _mm512_storeu_ps(data + i + 48, leaky16(d, s));
+    }
+    for (; i + 16 <= count; i += 16) _mm512_storeu_ps(data + i, leaky16(_mm512_loadu_ps(data + i), s));
+    if (i < count) {
+        __mmask16 m = tail16(count - i);
+        _mm512_mask_storeu_ps(data + i, m, leaky16(_mm512_maskz_loadu_ps(m, data + i), s));
+    }
+}
+
+TK_AVX512 void tk_avx512_f64(double *data, size_t count, double slope) {
+    __m512d s = _mm512_set1_pd(slope);
+    size_t i = 0;
+    for (; i + 32 <= count; i += 32) {
+        __m512d a = _mm512_loadu_pd(data + i), b = _mm512_loadu_pd(data + i + 8);
+        __m512d c = _mm512_loadu_pd(data + i + 16), d = _mm512_loadu_pd(data + i + 24);
+        _mm512_storeu_pd(data + i, leaky8d(a, s));
+        _mm512_storeu_pd(data + i + 8, leaky8d(b, s));
+        _mm512_storeu_pd(data + i + 16, leaky8d(c, s));
+        _mm512_storeu_pd(data + i + 24, leaky8d(d, s));
+    }
+    for (; i + 8 <= count; i += 8) _mm512_storeu_pd(data + i, leaky8d(_mm512_loadu_pd(data + i), s));
+    if (i < count) {
+        __mmask8 m = tail8(count - i);
+        _mm512_mask_storeu_pd(data + i, m, leaky8d(_mm512_maskz_loadu_pd(m, data + i), s));
+    }
+}
+
+// 16 float16 lanes: widen, compute the negative lanes, narrow with round-to-nearest-even, keep positive lanes' bits.
+TK_AVX512 static inline __m256i leaky_f16x16(__m256i raw, __m512 slope) {
+    __m512 x = _mm512_cvtph_ps(raw);
+    __mmask16 positive = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_GT_OQ);
+    __m256i scaled = _mm512_cvtps_ph(_mm512_mul_ps(x, slope), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    return _mm256_mask_mov_epi16(scaled, positive, raw);
+}
+
+TK_AVX512 void tk_avx512_f16(uint16_t *data, size_t count, float slope) {
+    __m512 s = _mm512_set1_ps(slope);
+    size_t i = 0;
+    for (; i + 32 <= count; i += 32) {
+        __m256i a = _mm256_loadu_si256((const __m256i *)(data + i));
+        __m256i b = _mm256_loadu_si256((const __m256i *)(data + i + 16));
+        _mm256_storeu_si256((__m256i *)(data + i), leaky_f16x16(a, s));
+        _mm256_storeu_si256((__m256i *)(data + i + 16), leaky_f16x16(b, s));
+    }
+    for (; i < count; i += 16) {
+        __mmask16 m = count - i >= 16 ? (__mmask16)0xffff : tail16(count - i);
+        __m256i raw = _mm256_maskz_loadu_epi16(m, data + i);
+        _mm256_mask_storeu_epi16(data + i, m, leaky_f16x16(raw, s));
+    }
+}
+
+// float32 -> bfloat16 with integer round-to-nearest-even. VCVTNEPS2BF16 is not used: it flushes subnormals.
+TK_AVX512 static inline __m256i f32_to_bf16x16(__m512 y) {
+    __m512i bits = _mm512_castps_si512(y);
+    __m512i odd = _mm512_and_si512(_mm512_srli_epi32(bits, 16), _mm512_set1_epi32(1));
+    __m512i rounded = _mm512_srli_epi32(_mm512_add_epi32(bits, _mm512_add_epi32(odd, _mm512_set1_epi32(0x7fff))), 16);
+    __mmask16 is_nan = _mm512_cmp_ps_mask(y, y, _CMP_UNORD_Q);
+    __m512i quiet_nan = _mm512_or_si512(_mm512_srli_epi32(bits, 16), _mm512_set1_epi32(0x40));
+    return _mm512_cvtepi32_epi16(_mm512_mask_mov_epi32(rounded, is_nan, quiet_nan));
+}
+
+TK_AVX512 static inline __m256i leaky_bf16x16(__m256i raw, __m512 slope) {
+    __m512 x = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(raw), 16));
+    __mmask16 positive = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_GT_OQ);
+    return _mm256_mask_mov_epi16(f32_to_bf16x16(_mm512_mul_ps(x, slope)), positive, raw);
+}
+
+TK_AVX512 void tk_avx512_bf16(uint16_t *data, size_t count, float slope) {
+    __m512 s = _mm512_set1_ps(slope);
+    size_t i = 0;
+    for (; i + 32 <= count; i += 32) {
+        __m256i a = _mm256_loadu_si256((const __m256i *)(data + i));
+        __m256i b = _mm256_loadu_si256((const __m256i *)(data + i + 16));
+        _mm256_storeu_si256((__m256i *)(data + i), leaky_bf16x16(a, s));
+        _mm256_storeu_si256((__m256i *)(data + i + 16), leaky_bf16x16(b, s));
+    }
+    for (; i < count; i += 16) {
+        __mmask16 m = count - i >= 16 ? (__mmask16)0xffff : tail16(count - i);
+        __m256i raw = _mm256_maskz_loadu_epi16(m, data + i);
+        _mm256_mask_storeu_epi16(data + i, m, leaky_bf16x16(raw, s));
+    }
+}
+
+// Byte-swapped variants for big-endian .npy: one shuffle in, one shuffle out, same arithmetic.
+TK_AVX512 static inline __m512i swap_bytes(__m512i v, __m512i pattern) { return _mm512_shuffle_epi8(v, pattern); }
+
+TK_AVX512 static inline __m512i swap32_pattern(void) {
+    return _mm512_set4_epi32(0x0c0d0e0f, 0x08090a0b, 0x04050607, 0x00010203);
+}
+
+TK_AVX512 void tk_avx512_f32_swapped(uint32_t *data, size_t count, float slope) {
+    __m512 s = _mm512_set1_ps(slope);
+    __m512i p = swap32_pattern();
+    for (size_t i = 0; i < count; i += 16) {
+        __mmask16 m = count - i >= 16 ? (__mmask16)0xffff : tail16(count - i);
+        __m512 x = _mm512_castsi512_ps(swap_bytes(_mm512_maskz_loadu_epi32(m, data + i), p));
+        _mm512_mask_storeu_epi32(data + i, m, swap_bytes(_mm512_castps_si512(leaky16(x, s)), p));
+    }
+}
+
+TK_AVX512 void tk_avx512_f64_swapped(uint64_t *data, size_t count, double slope) {
+    __m512d s = _mm512_set1_pd(slope);
+    __m512i p = _mm512_set4_epi32(0x08090a0b, 0x0c0d0e0f, 0x00010203, 0x04050607);
+    for (size_t i = 0; i < count; i += 8) {
+        __mmask8 m = count - i >= 8 ? (__mmask8)0xff : tail8(count - i);
+        __m512d x = _mm512_castsi512_pd(swap_bytes(_mm512_maskz_loadu_epi64(m, data + i), p));
+        _mm512_mask_storeu_epi64(data + i, m, swap_bytes(_mm512_castpd_si512(leaky8d(x, s)), p));
+    }
+}
+
+TK_AVX512 void tk_avx512_f16_swapped(uint16_t *data, size_t count, float slope) {
+    __m512 s = _mm512_set1_ps(slope);
+    __m256i p = _mm256_set_epi8(14, 15, 12, 13, 10, 11, 8, 9, 6, 7, 4, 5, 2, 3, 0, 1,
+                                14, 15, 12, 13, 10, 11, 8, 9, 6, 7, 4, 5, 2, 3, 0, 1);
+    for (size_t i = 0; i < count; i += 16) {
+        __mmask16 m = count - i >= 16 ? (__mmask16)0xffff : tail16(count - i);
+        __m256i raw = _mm256_shuffle_epi8(_mm256_maskz_loadu_epi16(m, data + i), p);
+        _mm256_mask_storeu_epi16(data + i, m, _mm256_shuffle_epi8(leaky_f16x16(raw, s), p));
+    }
+}
+
+TK_AVX512 void tk_avx512_scale_f32(float *data, size_t count, float factor) {
+    __m512 s = _mm512_set1_ps(factor);
+    size_t i = 0;
+    for (; i + 64 <= count; i += 64) {
+        __m512 a = _mm512_loadu_ps(data + i), b = _mm512_loadu_ps(data + i + 16);
+        __m512 c = _mm512_loadu_ps(data + i + 32), d = _mm512_loadu_ps(data + i + 48);
+        _mm512_storeu_ps(data + i, _mm512_mul_ps(a, s));
+        _mm512_storeu_ps(data + i + 16, _mm512_mul_ps(b, s));
+        _mm512_storeu_ps(data + i + 32, _mm512_mul_ps(c, s));
+        _mm512_storeu_ps(data + i + 48, _mm512_mul_ps(d, s));
+    }
+    for (; i + 16 <= count; i += 16) _mm512_storeu_ps(data + i, _mm512_mul_ps(_mm512_loadu_ps(data + i), s));
+    if (i < count) {
+        __mmask16 m = tail16(count - i);
+        _mm512_mask_storeu_ps(data + i, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, data + i), s));
+    }
+}
+
+TK_AVX512 void tk_avx512_scale_f64(double *data, size_t count, double factor) {
+    __m512d s = _mm512_set1_pd(factor);
+    size_t i = 0;
+    for (; i + 32 <= count; i += 32) {
+        __m512d a = _mm512_loadu_pd(data + i), b = _mm512_loadu_pd(data + i + 8);
+        __m512d c = _mm512_loadu_pd(data + i + 16), d = _mm512_loadu_pd(data + i + 24);
+        _mm512_storeu_pd(data + i, _mm512_mul_pd(a, s));
+        _mm512_storeu_pd(data + i + 8, _mm512_mul_pd(b, s));
+        _mm512_storeu_pd(data + i + 16, _mm512_mul_pd(c, s));
+        _mm512_storeu_pd(data + i + 24, _mm512_mul_pd(d, s));
+    }
+    for (; i + 8 <= count; i += 8) _mm512_storeu_pd(data + i, _mm512_mul_pd(_mm512_loadu_pd(data + i), s));
+    if (i < count) {
+        __mmask8 m = tail8(count - i);
+        _mm512_mask_storeu_pd(data + i, m, _mm512_mul_pd(_mm512_maskz_loadu_pd(m, data + i), s));
+    }
+}
+#endif
