@@ -4,7 +4,6 @@ import PackageDescription
 // One settings list for every Swift target, so the language mode and upcoming features never drift apart.
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
-    .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
 let package = Package(
@@ -23,7 +22,9 @@ let package = Package(
         // SIMD loops with runtime CPU dispatch: C gives us per-function target attributes and intrinsics.
         .target(name: "CTensorKernels"),
         .target(name: "TensorKernels", dependencies: ["CTensorKernels"], swiftSettings: swiftSettings),
-        .target(name: "TensorCodecs", dependencies: ["TensorKernels"], swiftSettings: swiftSettings),
+        // C-locale strtod/strtof and the runtime's shortest float printer, for the JSON codec.
+        .target(name: "CNumberText"),
+        .target(name: "TensorCodecs", dependencies: ["TensorKernels", "CNumberText"], swiftSettings: swiftSettings),
         .target(
             name: "TensorHTTP",
             dependencies: [.product(name: "Logging", package: "swift-log")],

@@ -35,9 +35,4 @@ void tk_leaky_relu_f16_swapped(tk_path path, uint16_t *data, size_t count, float
 void tk_scale_f32(tk_path path, float *data, size_t count, float factor);
 void tk_scale_f64(tk_path path, double *data, size_t count, double factor);
 
-/// Shortest round-trip decimal of a float/double, as Swift's `description` prints it; returns the length.
-/// Implemented by the Swift runtime; declared here so the writer avoids a String per element.
-size_t swift_float32ToString(char *buffer, size_t bufferLength, float value, bool debug);
-size_t swift_float64ToString(char *buffer, size_t bufferLength, double value, bool debug);
-
 #endif

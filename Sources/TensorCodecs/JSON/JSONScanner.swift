@@ -1,0 +1,168 @@
+/// Byte-level JSON reading shared by the tensor and KServe decoders: whitespace, strings, numbers, skipping.
+///
+/// Errors name the byte offset, so a client can find the problem in a large body.
+struct JSONScanner {
+    let bytes: UnsafeRawBufferPointer
+    var index = 0
+
+    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    /// Nesting deeper than this is refused rather than risk the stack.
+    static let maxDepth = 64
+
+    var isAtEnd: Bool { index >= bytes.count }
+
+    var current: UInt8? { index < bytes.count ? bytes[index] : nil }
+
+    mutating func skipWhitespace() {
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x20, 0x09, 0x0A, 0x0D: index += 1
+            default: return
+            }
+        }
+    }
+
+    func error(_ what: String) -> CodecError {
+        .malformed("malformed JSON at byte \(index): \(what)")
+    }
+
+    func describeCurrent() -> String {
+        guard let current else { return "the end of the body" }
+        if current >= 0x20 && current < 0x7F { return "'\(Character(Unicode.Scalar(current)))'" }
+        return "byte 0x\(String(current, radix: 16))"
+    }
+
+    mutating func expect(_ byte: UInt8, _ what: String) throws(CodecError) {
+        skipWhitespace()
+        guard current == byte else { throw error("expected \(what), found \(describeCurrent())") }
+        index += 1
+    }
+
+    /// Reads a string (escapes decoded), with the opening quote at `index`.
+    mutating func readString() throws(CodecError) -> String {
+        skipWhitespace()
+        guard current == UInt8(ascii: "\"") else { throw error("expected a string, found \(describeCurrent())") }
+        index += 1
+        var run = index
+        var text = ""
+        while true {
+            guard index < bytes.count else { throw error("unterminated string") }
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                text += String(decoding: UnsafeRawBufferPointer(rebasing: bytes[run..<index]), as: UTF8.self)
+                index += 1
+                return text
+            }
+            if byte < 0x20 { throw error("control character in a string") }
+            if byte == UInt8(ascii: "\\") {
+                text += String(decoding: UnsafeRawBufferPointer(rebasing: bytes[run..<index]), as: UTF8.self)
+                index += 1
+                guard let escaped = current else { throw error("unterminated escape") }
+                index += 1
+                switch escaped {
+                case UInt8(ascii: "\""): text += "\""
+                case UInt8(ascii: "\\"): text += "\\"
+                case UInt8(ascii: "/"): text += "/"
+                case UInt8(ascii: "b"): text += "\u{08}"
+                case UInt8(ascii: "f"): text += "\u{0C}"
+                case UInt8(ascii: "n"): text += "\n"
+                case UInt8(ascii: "r"): text += "\r"
+                case UInt8(ascii: "t"): text += "\t"
+                case UInt8(ascii: "u"):
+                    guard index + 4 <= bytes.count,
+                        let code = UInt32(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[index..<index + 4]), as: UTF8.self), radix: 16)
+                    else { throw error("bad \\u escape") }
+                    index += 4
+                    // Lone surrogates become U+FFFD; names we compare against are ASCII anyway.
+                    text.unicodeScalars.append(Unicode.Scalar(code) ?? "\u{FFFD}")
+                default: throw error("unknown escape")
+                }
+                run = index
+                continue
+            }
+            index += 1
+        }
+    }
+
+    /// Reads a number or NaN/Infinity token at `index`.
+    mutating func readNumber() throws(CodecError) -> DecimalNumber {
+        skipWhitespace()
+        guard let number = DecimalNumber.scan(bytes, at: index) else {
+            throw error("expected a number, found \(describeCurrent())")
+        }
+        index = number.text.upperBound
+        return number
+    }
+
+    /// Skips any JSON value.
+    mutating func skipValue(depth: Int = 0) throws(CodecError) {
+        guard depth < Self.maxDepth else { throw error("nesting deeper than \(Self.maxDepth)") }
+        skipWhitespace()
+        switch current {
+        case UInt8(ascii: "\""): _ = try readString()
+        case UInt8(ascii: "{"):
+            index += 1
+            skipWhitespace()
+            if current == UInt8(ascii: "}") { index += 1; return }
+            while true {
+                _ = try readString()
+                try expect(UInt8(ascii: ":"), "':'")
+                try skipValue(depth: depth + 1)
+                skipWhitespace()
+                if current == UInt8(ascii: "}") { index += 1; return }
+                try expect(UInt8(ascii: ","), "',' or '}'")
+            }
+        case UInt8(ascii: "["):
+            index += 1
+            skipWhitespace()
+            if current == UInt8(ascii: "]") { index += 1; return }
+            while true {
+                try skipValue(depth: depth + 1)
+                skipWhitespace()
+                if current == UInt8(ascii: "]") { index += 1; return }
+                try expect(UInt8(ascii: ","), "',' or ']'")
+            }
+        case UInt8(ascii: "t"): try literal("true")
+        case UInt8(ascii: "f"): try literal("false")
+        case UInt8(ascii: "n"): try literal("null")
+        default: _ = try readNumber()
+        }
+    }
+
+    mutating func literal(_ word: StaticString) throws(CodecError) {
+        let count = word.utf8CodeUnitCount
+        guard index + count <= bytes.count,
+            (0..<count).allSatisfy({ bytes[index + $0] == word.utf8Start[$0] })
+        else { throw error("unexpected \(describeCurrent())") }
+        index += count
+    }
+
+    /// Reads a JSON array of non-negative integers (a shape).
+    mutating func readIntegerArray(name: String) throws(CodecError) -> [Int] {
+        try expect(UInt8(ascii: "["), "'[' to open \(name)")
+        var values: [Int] = []
+        skipWhitespace()
+        if current == UInt8(ascii: "]") { index += 1; return values }
+        while true {
+            let start = index
+            let number = try readNumber()
+            guard number.special == .none, !number.isNegative, !number.isTruncated, number.exponent >= 0,
+                number.mantissa <= UInt64(Int.max / 10), number.exponent <= 18
+            else { throw CodecError.malformed("\(name)[\(values.count)] at byte \(start) is not a non-negative integer") }
+            var value = Int(number.mantissa)
+            for _ in 0..<number.exponent {
+                let (product, overflow) = value.multipliedReportingOverflow(by: 10)
+                guard !overflow else { throw CodecError.malformed("\(name)[\(values.count)] is too large") }
+                value = product
+            }
+            values.append(value)
+            guard values.count <= TensorShape.maxRank else {
+                throw CodecError.malformed("\(name) has more than \(TensorShape.maxRank) dimensions")
+            }
+            skipWhitespace()
+            if current == UInt8(ascii: "]") { index += 1; return values }
+            try expect(UInt8(ascii: ","), "',' or ']' in \(name)")
+        }
+    }
+}

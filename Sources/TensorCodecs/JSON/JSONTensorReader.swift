@@ -1,0 +1,177 @@
+import TensorKernels
+
+/// Reads `{"data": ..., "shape": ..., "dtype": ..., "negative_slope": ...}` straight into a typed buffer.
+///
+/// Two passes over the bytes: the first finds the keys in any order, checks the structure of `data` and infers its
+/// shape and element count; the second converts each number, correctly rounded, into a buffer allocated once at
+/// its exact size. No number is ever boxed and no intermediate array of values exists.
+public enum JSONTensorReader {
+    public static func read(_ body: UnsafeRawBufferPointer) throws(CodecError) -> JSONTensorRequest {
+        var scanner = JSONScanner(body)
+        try scanner.expect(UInt8(ascii: "{"), "a JSON object")
+        var dataStart: Int?
+        var inferred: DataStructure?
+        var shape: [Int]?
+        var dtype = DType.float32
+        var slope: Double?
+        var seen: Set<String> = []
+
+        scanner.skipWhitespace()
+        if scanner.current == UInt8(ascii: "}") {
+            scanner.index += 1
+        } else {
+            while true {
+                let keyOffset = scanner.index
+                let key = try scanner.readString()
+                try scanner.expect(UInt8(ascii: ":"), "':' after \"\(key.prefix(32))\"")
+                if ["data", "shape", "dtype", "negative_slope"].contains(key) {
+                    guard seen.insert(key).inserted else {
+                        throw CodecError.malformed("malformed JSON at byte \(keyOffset): \"\(key)\" appears twice")
+                    }
+                }
+                switch key {
+                case "data":
+                    scanner.skipWhitespace()
+                    dataStart = scanner.index
+                    inferred = try DataStructure.scan(&scanner)
+                case "shape":
+                    shape = try scanner.readIntegerArray(name: "shape")
+                case "dtype":
+                    scanner.skipWhitespace()
+                    guard scanner.current == UInt8(ascii: "\"") else {
+                        throw CodecError.malformed("dtype at byte \(scanner.index) must be a string such as \"float32\"")
+                    }
+                    dtype = try DTypeName.parse(try scanner.readString())
+                case "negative_slope":
+                    let start = scanner.index
+                    let number = try scanner.readNumber()
+                    let value = number.double(in: body)
+                    guard value.isFinite else {
+                        throw CodecError.malformed("negative_slope at byte \(start) must be a finite number")
+                    }
+                    slope = value
+                default:
+                    try scanner.skipValue()
+                }
+                scanner.skipWhitespace()
+                if scanner.current == UInt8(ascii: "}") {
+                    scanner.index += 1
+                    break
+                }
+                try scanner.expect(UInt8(ascii: ","), "',' or '}'")
+            }
+        }
+        scanner.skipWhitespace()
+        guard scanner.isAtEnd else { throw scanner.error("unexpected \(scanner.describeCurrent()) after the object") }
+        guard let dataStart, let inferred else { throw CodecError.malformed("the body has no \"data\" field") }
+
+        let finalShape: [Int]
+        let layout: TensorLayout
+        if let shape {
+            let expected = try TensorShape.elementCount(shape)
+            guard expected == inferred.count else {
+                throw CodecError.malformed("shape \(shape) holds \(expected) elements but data has \(inferred.count)")
+            }
+            finalShape = shape
+            layout = .flat
+        } else {
+            finalShape = inferred.shape
+            layout = .nested
+        }
+        let byteCount = try TensorShape.byteCount(elements: inferred.count, itemSize: dtype.itemSize)
+        let data = [UInt8](unsafeUninitializedCapacity: byteCount) { buffer, initialized in
+            fillNumbers(body, from: dataStart, count: inferred.count, dtype: dtype, into: UnsafeMutableRawBufferPointer(buffer))
+            initialized = byteCount
+        }
+        return JSONTensorRequest(dtype: dtype, shape: finalShape, layout: layout, negativeSlope: slope, data: data)
+    }
+
+    /// Second pass: the structure is known to be valid, so only numbers are read, in order.
+    private static func fillNumbers(
+        _ body: UnsafeRawBufferPointer, from start: Int, count: Int, dtype: DType, into output: UnsafeMutableRawBufferPointer
+    ) {
+        var index = start
+        var written = 0
+        while written < count {
+            let byte = body[index]
+            if byte == UInt8(ascii: "[") || byte == UInt8(ascii: "]") || byte == UInt8(ascii: ",") || byte <= 0x20 {
+                index += 1
+                continue
+            }
+            guard let number = DecimalNumber.scan(body, at: index) else {
+                preconditionFailure("the first pass accepted a number the second cannot read")
+            }
+            index = number.text.upperBound
+            let target = output.baseAddress! + written * dtype.itemSize
+            switch dtype {
+            case .float64: target.storeBytes(of: number.double(in: body), as: Double.self)
+            case .float32: target.storeBytes(of: number.float(in: body), as: Float.self)
+            case .float16: target.storeBytes(of: number.float16Bits(in: body), as: UInt16.self)
+            case .bfloat16: target.storeBytes(of: number.bfloat16Bits(in: body), as: UInt16.self)
+            }
+            written += 1
+        }
+    }
+}
+
+/// The shape and element count of a `data` value, found by the first pass.
+struct DataStructure {
+    var shape: [Int]
+    var count: Int
+
+    /// Scans a number or nested arrays of numbers; ragged or mixed nesting is an error naming the path.
+    static func scan(_ scanner: inout JSONScanner) throws(CodecError) -> DataStructure {
+        scanner.skipWhitespace()
+        if scanner.current != UInt8(ascii: "[") {
+            _ = try scanner.readNumber()
+            return DataStructure(shape: [], count: 1)
+        }
+        var path: [Int] = []
+        let shape = try scanArray(&scanner, path: &path)
+        return DataStructure(shape: shape, count: try TensorShape.elementCount(shape))
+    }
+
+    private static func scanArray(_ scanner: inout JSONScanner, path: inout [Int]) throws(CodecError) -> [Int] {
+        guard path.count < TensorShape.maxRank else {
+            throw CodecError.malformed("data\(label(path)) nests deeper than \(TensorShape.maxRank) dimensions")
+        }
+        scanner.index += 1  // '['
+        scanner.skipWhitespace()
+        if scanner.current == UInt8(ascii: "]") {
+            scanner.index += 1
+            return [0]
+        }
+        var length = 0
+        var childShape: [Int]?
+        while true {
+            scanner.skipWhitespace()
+            path.append(length)
+            let isArray = scanner.current == UInt8(ascii: "[")
+            let shape: [Int]
+            if isArray {
+                shape = try scanArray(&scanner, path: &path)
+            } else {
+                guard DecimalNumber.scan(scanner.bytes, at: scanner.index) != nil else {
+                    throw CodecError.malformed(
+                        "data\(label(path)) at byte \(scanner.index): expected a number, found \(scanner.describeCurrent())")
+                }
+                _ = try scanner.readNumber()
+                shape = []
+            }
+            if let childShape, childShape != shape {
+                throw CodecError.malformed("data\(label(path)) is ragged: expected shape \(childShape), found \(shape)")
+            }
+            childShape = shape
+            path.removeLast()
+            length += 1
+            scanner.skipWhitespace()
+            if scanner.current == UInt8(ascii: "]") {
+                scanner.index += 1
+                return [length] + (childShape ?? [])
+            }
+            try scanner.expect(UInt8(ascii: ","), "',' or ']' in data\(label(path))")
+        }
+    }
+
+    private static func label(_ path: [Int]) -> String { path.map { "[\($0)]" }.joined() }
+}

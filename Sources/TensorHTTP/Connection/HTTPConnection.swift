@@ -1,0 +1,388 @@
+import Dispatch
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// One client connection: reads requests, hands them to the handler one at a time, writes answers in order.
+///
+/// All mutable state is confined to `queue`. One request is handled at a time: while it is processed the socket
+/// is not read, so pipelined requests wait in the kernel's buffer and are answered in order. The timeout and
+/// keep-alive rules live in `ConnectionStateMachine`; this class carries out its decisions with Dispatch.
+final class HTTPConnection: @unchecked Sendable {
+    // @unchecked Sendable: every stored var is touched only on `queue` (checked with dispatchPrecondition);
+    // the lets are immutable.
+    private let descriptor: Int32
+    let queue: DispatchQueue
+    private unowned let server: HTTPServer
+    private var machine: ConnectionStateMachine
+    private var decoder: HTTPRequestDecoder
+    private var input = InputBuffer()
+    private var readSource: (any DispatchSourceRead)?
+    private var writeSource: (any DispatchSourceWrite)?
+    private var timer: (any DispatchSourceTimer)?
+    private var isReadSuspended = false
+    private var isWriteSuspended = true
+    private var outbound: [OutboundSegment] = []
+    private var currentHead: HTTPRequestHead?
+    private var reservedBytes = 0
+    private var isClosing = false
+    private var cancelledSources = 0
+    /// Set after a final answer on a connection that is being closed: we stop writing and drain what the client
+    /// still sends, so its unread bytes do not turn our close into a reset that destroys the answer in flight.
+    private var lingerDeadline: UInt64?
+
+    private struct OutboundSegment {
+        var segment: BodySegment
+        var offset = 0
+        /// For the last segment of a final answer: whether to keep the connection afterwards.
+        var completesResponse: Bool?
+    }
+
+    private static let lingerNanoseconds: UInt64 = 2_000_000_000
+    private static let readChunkBytes = 64 * 1024
+
+    init(descriptor: Int32, server: HTTPServer) {
+        self.descriptor = descriptor
+        self.server = server
+        self.queue = DispatchQueue(label: "tensor-service.connection")
+        let configuration = server.configuration
+        machine = ConnectionStateMachine(
+            now: Self.now(), readTimeout: configuration.readTimeout, idleTimeout: configuration.idleTimeout)
+        decoder = HTTPRequestDecoder(
+            limits: .init(maxHeadBytes: configuration.maxHeadBytes, maxBodyBytes: configuration.maxBodyBytes))
+    }
+
+    /// Starts reading. Called once, right after accept.
+    func start() {
+        queue.async { [self] in
+            let read = DispatchSource.makeReadSource(fileDescriptor: descriptor, queue: queue)
+            read.setEventHandler { [unowned self] in handleReadable() }
+            read.setCancelHandler { [self] in sourceCancelled() }
+            let write = DispatchSource.makeWriteSource(fileDescriptor: descriptor, queue: queue)
+            write.setEventHandler { [unowned self] in flush() }
+            write.setCancelHandler { [self] in sourceCancelled() }
+            let timer = DispatchSource.makeTimerSource(queue: queue)
+            timer.setEventHandler { [unowned self] in handleTimer() }
+            readSource = read
+            writeSource = write
+            self.timer = timer
+            read.resume()
+            timer.resume()
+            rearmTimer()
+        }
+    }
+
+    /// SIGTERM: finish a request whose head has arrived, close otherwise.
+    func beginDrain() {
+        queue.async { [self] in
+            guard !isClosing else { return }
+            if machine.beginDrain() == .closeNow { close() }
+        }
+    }
+
+    /// Closes at once, whatever is in flight (the end of the shutdown grace).
+    func forceClose() {
+        queue.async { [self] in close() }
+    }
+
+    // MARK: - Reading
+
+    private func handleReadable() {
+        dispatchPrecondition(condition: .onQueue(queue))
+        while !isClosing && !isReadSuspended {
+            let result: IOResult<Int>
+            do {
+                if lingerDeadline != nil {
+                    result = try readIntoInput()
+                    if case .done(let count) = result, count > 0 { input.consume(input.readableCount) }
+                } else if input.isEmpty, let window = decoder.directBodyWindow {
+                    result = try systemCall("read") { read(descriptor, window.baseAddress, window.count) }
+                    if case .done(let count) = result, count > 0 { decoder.directBodyFilled(count) }
+                } else {
+                    result = try readIntoInput()
+                }
+            } catch {
+                server.logger.debug("read failed", metadata: ["error": "\(error)"])
+                close()
+                return
+            }
+            switch result {
+            case .wouldBlock:
+                return
+            case .done(0):
+                close()
+                return
+            case .done:
+                if lingerDeadline == nil {
+                    machine.bytesArrived(now: Self.now())
+                    processInput()
+                }
+            }
+        }
+    }
+
+    private func readIntoInput() throws(SystemError) -> IOResult<Int> {
+        let space = input.writable(minimum: Self.readChunkBytes)
+        let result = try systemCall("read") { read(descriptor, space.baseAddress, min(space.count, Self.readChunkBytes)) }
+        if case .done(let count) = result { input.commit(count) }
+        return result
+    }
+
+    /// Decodes what the input holds: heads are checked and admitted, a whole request goes to the handler.
+    private func processInput() {
+        dispatchPrecondition(condition: .onQueue(queue))
+        while !isClosing {
+            switch machine.phase {
+            case .processing, .writing, .closed: return
+            case .waiting, .receivingHead, .receivingBody: break
+            }
+            if !input.isEmpty { machine.bytesArrived(now: Self.now()) }
+            let event: HTTPRequestDecoder.Event?
+            do {
+                event = try decoder.next(from: &input)
+            } catch {
+                respond(server.handler.errorResponse(for: error, head: currentHead), keepAlive: false)
+                return
+            }
+            guard let event else {
+                // A drain leaves nothing half-read: a partial pipelined request is dropped with the connection.
+                if machine.isDraining && !isRequestInFlight { close() } else { rearmTimer() }
+                return
+            }
+            switch event {
+            case .head(let head):
+                currentHead = head
+                machine.headReceived()
+                if machine.isDraining {
+                    respond(server.handler.drainingResponse(), keepAlive: false)
+                    return
+                }
+                if let early = server.handler.answerEarly(head) {
+                    respond(early, keepAlive: false)
+                    return
+                }
+                guard server.budget.reserve(head.declaredBodyBytes) else {
+                    let error = HTTPRequestError.overloaded(inflightLimit: server.budget.limit)
+                    respond(server.handler.errorResponse(for: error, head: head), keepAlive: false)
+                    return
+                }
+                reservedBytes = head.declaredBodyBytes
+                decoder.beginBody()
+                if head.expectsContinue && input.isEmpty {
+                    outbound.append(OutboundSegment(segment: .bytes(ResponseHeadWriter.continueHead)))
+                    flush()
+                }
+            case .request(let request):
+                machine.requestComplete()
+                rearmTimer()
+                setReading(false)
+                dispatchToHandler(request)
+                return
+            }
+        }
+    }
+
+    /// The request belongs to the handler or its answer is being written: the socket is not read meanwhile.
+    private var isRequestHandedOff: Bool {
+        switch machine.phase {
+        case .processing, .writing, .closed: true
+        default: false
+        }
+    }
+
+    private var isRequestInFlight: Bool {
+        switch machine.phase {
+        case .receivingBody, .processing, .writing: true
+        default: false
+        }
+    }
+
+    private func dispatchToHandler(_ request: consuming HTTPRequest) {
+        server.handler.handle(request) { [self] response in
+            queue.async { self.finishRequest(response) }
+        }
+    }
+
+    private func finishRequest(_ response: HTTPResponse) {
+        dispatchPrecondition(condition: .onQueue(queue))
+        guard !isClosing else { return }
+        var keepAlive = currentHead?.wantsKeepAlive ?? false
+        // While draining, keep the connection only to answer an already-buffered pipelined request with 503.
+        if machine.isDraining && input.isEmpty { keepAlive = false }
+        respond(response, keepAlive: keepAlive)
+    }
+
+    // MARK: - Writing
+
+    private func respond(_ response: HTTPResponse, keepAlive: Bool) {
+        dispatchPrecondition(condition: .onQueue(queue))
+        let head = ResponseHeadWriter.head(
+            for: response, keepAlive: keepAlive, clientMinorVersion: currentHead?.versionMinor ?? 1)
+        server.recordSent(head.count + response.bodyCount)
+        machine.wrote(now: Self.now())
+        var segments = [OutboundSegment(segment: .bytes(head))]
+        segments += response.body.filter { $0.count > 0 }.map { OutboundSegment(segment: $0) }
+        segments[segments.count - 1].completesResponse = keepAlive
+        outbound += segments
+        setReading(false)
+        rearmTimer()
+        flush()
+    }
+
+    /// Writes as much as the socket takes, in one `sendmsg` per round; the write source resumes on a full buffer.
+    private func flush() {
+        dispatchPrecondition(condition: .onQueue(queue))
+        var finished: [Bool] = []
+        while !isClosing && !outbound.isEmpty {
+            let result: IOResult<Int>
+            do {
+                result = try sendOutbound()
+            } catch {
+                server.logger.debug("write failed", metadata: ["error": "\(error)"])
+                close()
+                return
+            }
+            guard case .done(var written) = result else {
+                setWriting(true)
+                break
+            }
+            machine.wrote(now: Self.now())
+            while written > 0, !outbound.isEmpty {
+                let step = min(outbound[0].segment.count - outbound[0].offset, written)
+                outbound[0].offset += step
+                written -= step
+                guard outbound[0].offset == outbound[0].segment.count else { break }
+                if let keepAlive = outbound[0].completesResponse { finished.append(keepAlive) }
+                outbound.removeFirst()
+            }
+        }
+        if outbound.isEmpty { setWriting(false) }
+        for keepAlive in finished { responseWritten(keepAlive: keepAlive) }
+    }
+
+    private func sendOutbound() throws(SystemError) -> IOResult<Int> {
+        var vectors: [iovec] = []
+        let result = withIOVectors(outbound.prefix(16), &vectors) { vectors in
+            vectors.withUnsafeMutableBufferPointer { vectors in
+                var message = msghdr()
+                message.msg_iov = vectors.baseAddress
+                message.msg_iovlen = vectors.count
+                return Result { () throws(SystemError) in
+                    try systemCall("sendmsg") { sendmsg(descriptor, &message, Int32(MSG_NOSIGNAL)) }
+                }
+            }
+        }
+        return try result.get()
+    }
+
+    /// Builds one iovec per segment inside nested pointer scopes, so no pointer outlives its `withUnsafeBytes`.
+    private func withIOVectors<Value>(
+        _ items: ArraySlice<OutboundSegment>, _ vectors: inout [iovec], _ body: (inout [iovec]) -> Value
+    ) -> Value {
+        guard let item = items.first else { return body(&vectors) }
+        switch item.segment {
+        case .bytes(let bytes):
+            return bytes.withUnsafeBytes { raw in
+                vectors.append(iovec(
+                    iov_base: UnsafeMutableRawPointer(mutating: raw.baseAddress! + item.offset),
+                    iov_len: raw.count - item.offset))
+                return withIOVectors(items.dropFirst(), &vectors, body)
+            }
+        case .buffer(let buffer, let range):
+            vectors.append(iovec(iov_base: buffer.base + range.lowerBound + item.offset, iov_len: range.count - item.offset))
+            return withIOVectors(items.dropFirst(), &vectors, body)
+        }
+    }
+
+    private func responseWritten(keepAlive: Bool) {
+        guard !isClosing else { return }
+        server.budget.release(reservedBytes)
+        reservedBytes = 0
+        currentHead = nil
+        if machine.responseSent(now: Self.now(), keepAlive: keepAlive) {
+            processInput()
+            if !isClosing && !isRequestHandedOff { setReading(true) }
+            rearmTimer()
+        } else {
+            beginLingeringClose()
+        }
+    }
+
+    private func beginLingeringClose() {
+        shutdown(descriptor, Int32(SHUT_WR))
+        lingerDeadline = Self.now() &+ Self.lingerNanoseconds
+        setReading(true)
+        rearmTimer()
+    }
+
+    // MARK: - Timers and closing
+
+    private func rearmTimer() {
+        guard let timer, !isClosing else { return }
+        if let deadline = lingerDeadline ?? machine.deadline {
+            timer.schedule(deadline: DispatchTime(uptimeNanoseconds: deadline), leeway: .milliseconds(5))
+        } else {
+            timer.schedule(deadline: .distantFuture)
+        }
+    }
+
+    private func handleTimer() {
+        dispatchPrecondition(condition: .onQueue(queue))
+        guard !isClosing else { return }
+        let now = Self.now()
+        if let lingerDeadline {
+            if now >= lingerDeadline { close() } else { rearmTimer() }
+            return
+        }
+        switch machine.timerFired(now: now) {
+        case .none: rearmTimer()
+        case .close: close()
+        case .respondTimeoutAndClose:
+            respond(server.handler.errorResponse(for: .requestTimeout, head: currentHead), keepAlive: false)
+        }
+    }
+
+    private func setReading(_ enabled: Bool) {
+        guard let readSource, !isClosing, enabled == isReadSuspended else { return }
+        if enabled { readSource.resume() } else { readSource.suspend() }
+        isReadSuspended = !enabled
+    }
+
+    private func setWriting(_ enabled: Bool) {
+        guard let writeSource, !isClosing, enabled == isWriteSuspended else { return }
+        if enabled { writeSource.resume() } else { writeSource.suspend() }
+        isWriteSuspended = !enabled
+    }
+
+    private func close() {
+        dispatchPrecondition(condition: .onQueue(queue))
+        guard !isClosing else { return }
+        if isReadSuspended { readSource?.resume() }
+        if isWriteSuspended { writeSource?.resume() }
+        isClosing = true
+        machine.closed()
+        server.budget.release(reservedBytes)
+        reservedBytes = 0
+        outbound.removeAll()
+        readSource?.cancel()
+        writeSource?.cancel()
+        timer?.cancel()
+    }
+
+    /// The descriptor is closed only after both sources watching it are cancelled (Dispatch's rule).
+    private func sourceCancelled() {
+        cancelledSources += 1
+        guard cancelledSources == 2 else { return }
+        _ = Glibc.close(descriptor)
+        readSource = nil
+        writeSource = nil
+        timer = nil
+        server.connectionClosed(self)
+    }
+
+    private static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+}

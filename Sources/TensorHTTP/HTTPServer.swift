@@ -1,0 +1,154 @@
+import Dispatch
+import Logging
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Our HTTP/1.1 server: a listening socket, an accept source, and one `HTTPConnection` per client.
+///
+/// Accepting runs on `acceptQueue`; each connection has its own serial queue. Past `maxConnections` the accept
+/// source is suspended, so further clients wait in the kernel's listen backlog instead of being dropped.
+package final class HTTPServer: @unchecked Sendable {
+    // @unchecked Sendable: `listener`, `acceptSource` and `isAcceptSuspended` are confined to `acceptQueue`;
+    // the connection registry is behind `registry`'s lock; everything else is immutable.
+    package let configuration: HTTPServerConfiguration
+    package let handler: any HTTPHandler
+    package let logger: Logger
+    package let budget: InflightBudget
+    private let acceptQueue = DispatchQueue(label: "tensor-service.accept")
+    private var listener: ListeningSocket?
+    private var acceptSource: (any DispatchSourceRead)?
+    private var isAcceptSuspended = false
+    private let registry = Mutex(Registry())
+    private let openConnections = DispatchGroup()
+    private let counters = Counters()
+
+    private struct Registry {
+        var connections: [ObjectIdentifier: HTTPConnection] = [:]
+        var isDraining = false
+    }
+
+    /// Traffic totals the service reports as metrics.
+    package final class Counters: Sendable {
+        let sentBytes = Atomic<Int>(0)
+        let acceptedConnections = Atomic<Int>(0)
+    }
+
+    package init(configuration: HTTPServerConfiguration, handler: any HTTPHandler, logger: Logger) {
+        self.configuration = configuration
+        self.handler = handler
+        self.logger = logger
+        self.budget = InflightBudget(limit: configuration.maxInflightBytes)
+    }
+
+    /// Binds and starts accepting; returns the bound port (the kernel's pick when the configuration says 0).
+    package func start() throws(SystemError) -> Int {
+        signal(SIGPIPE, SIG_IGN)
+        let socket = try ListeningSocket.bind(host: configuration.host, port: configuration.port)
+        acceptQueue.sync {
+            listener = socket
+            let source = DispatchSource.makeReadSource(fileDescriptor: socket.descriptor, queue: acceptQueue)
+            source.setEventHandler { [unowned self] in acceptPending() }
+            source.setCancelHandler { socket.close() }
+            acceptSource = source
+            source.resume()
+        }
+        return socket.port
+    }
+
+    package var openConnectionCount: Int { registry.withLock { $0.connections.count } }
+    package var sentBytes: Int { counters.sentBytes.load(ordering: .relaxed) }
+
+    func recordSent(_ bytes: Int) { counters.sentBytes.add(bytes, ordering: .relaxed) }
+
+    private func acceptPending() {
+        dispatchPrecondition(condition: .onQueue(acceptQueue))
+        guard let listener else { return }
+        while !isAcceptSuspended {
+            if openConnectionCount >= configuration.maxConnections {
+                acceptSource?.suspend()
+                isAcceptSuspended = true
+                return
+            }
+            let descriptor: Int32?
+            do {
+                descriptor = try listener.accept()
+            } catch {
+                if error.code == ECONNABORTED { continue }
+                // Out of descriptors or memory: pause accepting briefly rather than spin on the error.
+                logger.warning("accept failed", metadata: ["error": "\(error)"])
+                acceptSource?.suspend()
+                isAcceptSuspended = true
+                acceptQueue.asyncAfter(deadline: .now() + .milliseconds(100)) { [self] in resumeAccepting() }
+                return
+            }
+            guard let descriptor else { return }
+            let connection = HTTPConnection(descriptor: descriptor, server: self)
+            let accepted = registry.withLock { registry -> Bool in
+                guard !registry.isDraining else { return false }
+                registry.connections[ObjectIdentifier(connection)] = connection
+                return true
+            }
+            guard accepted else {
+                _ = Glibc.close(descriptor)
+                return
+            }
+            openConnections.enter()
+            counters.acceptedConnections.add(1, ordering: .relaxed)
+            connection.start()
+        }
+    }
+
+    private func resumeAccepting() {
+        dispatchPrecondition(condition: .onQueue(acceptQueue))
+        guard isAcceptSuspended, let acceptSource else { return }
+        isAcceptSuspended = false
+        acceptSource.resume()
+    }
+
+    func connectionClosed(_ connection: HTTPConnection) {
+        registry.withLock { _ = $0.connections.removeValue(forKey: ObjectIdentifier(connection)) }
+        openConnections.leave()
+        acceptQueue.async { [self] in
+            if openConnectionCount < configuration.maxConnections { resumeAccepting() }
+        }
+    }
+
+    /// Stops accepting (new connections are refused), closes idle connections and lets the in-flight ones finish.
+    package func beginDrain() {
+        let connections = registry.withLock { registry in
+            registry.isDraining = true
+            return Array(registry.connections.values)
+        }
+        acceptQueue.sync {
+            if isAcceptSuspended { acceptSource?.resume() }
+            isAcceptSuspended = false
+            acceptSource?.cancel()
+            acceptSource = nil
+            listener = nil
+        }
+        for connection in connections { connection.beginDrain() }
+    }
+
+    /// Waits until every connection has closed; false if `timeout` passed first.
+    package func waitForConnections(timeout: Duration) -> Bool {
+        let (seconds, attoseconds) = timeout.components
+        let nanoseconds = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
+        return openConnections.wait(timeout: .now() + .nanoseconds(nanoseconds)) == .success
+    }
+
+    /// Drains, waits up to `grace`, then closes whatever is left and waits for it.
+    package func shutdown(grace: Duration) {
+        beginDrain()
+        if !waitForConnections(timeout: grace) {
+            let remaining = registry.withLock { Array($0.connections.values) }
+            logger.warning("closing connections still open after the grace period", metadata: ["count": "\(remaining.count)"])
+            for connection in remaining { connection.forceClose() }
+            _ = waitForConnections(timeout: .seconds(5))
+        }
+    }
+}

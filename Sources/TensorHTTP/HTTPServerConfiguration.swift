@@ -1,0 +1,14 @@
+/// The transport's limits and timeouts; the service's flags map onto it.
+package struct HTTPServerConfiguration: Sendable {
+    package var host = "0.0.0.0"
+    package var port = 8080
+    package var maxBodyBytes = 268_435_456
+    package var maxHeadBytes = 16 * 1024
+    package var maxConnections = 1024
+    /// Body bytes held at once across all connections; a request past it is answered 503 before its body is read.
+    package var maxInflightBytes = 1 << 30
+    package var readTimeout: Duration = .seconds(30)
+    package var idleTimeout: Duration = .seconds(60)
+
+    package init() {}
+}

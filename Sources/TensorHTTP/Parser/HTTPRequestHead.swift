@@ -1,0 +1,52 @@
+/// How a request's body is delimited (RFC 9112 §6).
+package enum BodyFraming: Equatable, Sendable {
+    case none
+    case length(Int)
+    case chunked
+}
+
+/// A parsed request line and header section.
+package struct HTTPRequestHead: Sendable {
+    package var method: String
+    /// The request-target as sent.
+    package var target: String
+    package var versionMinor: Int
+    package var headers: HTTPHeaders
+    package var framing: BodyFraming
+
+    /// The target's path, before any `?`.
+    package var path: Substring { target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)[0] }
+
+    /// The target's query, after the first `?`, or nil.
+    package var query: Substring? {
+        guard let mark = target.firstIndex(of: "?") else { return nil }
+        return target[target.index(after: mark)...]
+    }
+
+    /// HTTP/1.1 keeps the connection unless told to close; HTTP/1.0 closes unless told to keep it.
+    package var wantsKeepAlive: Bool {
+        let connection = headers.tokens("connection")
+        if connection.contains("close") { return false }
+        return versionMinor >= 1 || connection.contains("keep-alive")
+    }
+
+    package var expectsContinue: Bool {
+        versionMinor >= 1 && headers.tokens("expect").contains("100-continue") && framing != .none
+    }
+
+    package var declaredBodyBytes: Int {
+        if case .length(let count) = framing { return count }
+        return 0
+    }
+}
+
+/// A whole request: its head and its body, owned by whoever holds the request.
+package struct HTTPRequest: Sendable {
+    package var head: HTTPRequestHead
+    package var body: ByteBuffer
+
+    package init(head: HTTPRequestHead, body: ByteBuffer) {
+        self.head = head
+        self.body = body
+    }
+}

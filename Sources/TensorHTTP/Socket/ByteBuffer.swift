@@ -1,0 +1,57 @@
+/// A growable block of bytes with reference semantics and one owner at a time.
+///
+/// A request body is read from the socket straight into one of these, computed in place and written back from
+/// it, so the tensor's bytes are never copied between socket and answer. Its storage is 64-byte aligned for
+/// the SIMD kernels. Growing moves the bytes, so pointers obtained earlier are valid only until the next growth.
+package final class ByteBuffer: @unchecked Sendable {
+    // @unchecked Sendable: a buffer is handed from one queue to the next (I/O queue, worker, I/O queue) through
+    // Dispatch, which orders the accesses; no two threads ever use it at the same time.
+    package private(set) var base: UnsafeMutableRawPointer
+    package private(set) var capacity: Int
+    /// Bytes in use, from `base`.
+    package var count: Int {
+        didSet { precondition(count >= 0 && count <= capacity, "count outside the buffer") }
+    }
+
+    package init(capacity: Int) {
+        self.capacity = max(capacity, 0)
+        self.count = 0
+        self.base = UnsafeMutableRawPointer.allocate(byteCount: max(capacity, 1), alignment: 64)
+    }
+
+    package convenience init(bytes: some Sequence<UInt8>) {
+        let array = Array(bytes)
+        self.init(capacity: array.count)
+        append(array)
+    }
+
+    deinit { base.deallocate() }
+
+    /// The bytes in use.
+    package var bytes: UnsafeMutableRawBufferPointer { UnsafeMutableRawBufferPointer(start: base, count: count) }
+
+    /// Makes room for at least `minimum` bytes in all, growing geometrically so appends stay linear.
+    package func reserve(_ minimum: Int) {
+        guard minimum > capacity else { return }
+        let newCapacity = max(minimum, capacity + capacity / 2, 256)
+        let newBase = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 64)
+        newBase.copyMemory(from: base, byteCount: count)
+        base.deallocate()
+        base = newBase
+        capacity = newCapacity
+    }
+
+    package func append(_ source: UnsafeRawBufferPointer) {
+        guard source.count > 0 else { return }
+        reserve(count + source.count)
+        (base + count).copyMemory(from: source.baseAddress!, byteCount: source.count)
+        count += source.count
+    }
+
+    package func append(_ array: [UInt8]) {
+        array.withUnsafeBytes { append($0) }
+    }
+
+    /// A copy of the bytes in use, for tests and small bodies.
+    package var array: [UInt8] { Array(UnsafeRawBufferPointer(bytes)) }
+}

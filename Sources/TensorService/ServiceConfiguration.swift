@@ -1,0 +1,14 @@
+import TensorHTTP
+
+/// Everything the service needs to start, built from flags and environment by the executable.
+package struct ServiceConfiguration: Sendable {
+    package var http = HTTPServerConfiguration()
+    /// Threads that run kernels and codecs.
+    package var workers = 1
+    /// Jobs that may wait for a worker; past it the answer is 503.
+    package var maxQueue = 1024
+    /// How long a drain may take before the remaining connections are closed.
+    package var shutdownGrace: Duration = .seconds(25)
+
+    package init() {}
+}

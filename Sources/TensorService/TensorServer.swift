@@ -1,0 +1,34 @@
+import Logging
+import TensorHTTP
+
+/// The whole service wired together: worker pool, application and HTTP server.
+package final class TensorServer: Sendable {
+    package let configuration: ServiceConfiguration
+    package let service: TensorService
+    package let http: HTTPServer
+    private let logger: Logger
+
+    package init(configuration: ServiceConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+        let pool = WorkerPool(threadCount: configuration.workers, maxQueue: configuration.maxQueue)
+        service = TensorService(pool: pool, logger: logger)
+        http = HTTPServer(configuration: configuration.http, handler: service, logger: logger)
+    }
+
+    /// Binds and serves; returns the bound port.
+    package func start() throws -> Int {
+        let port = try http.start()
+        logger.info("started", metadata: ["port": "\(port)", "workers": "\(configuration.workers)"])
+        return port
+    }
+
+    /// SIGTERM: readiness turns 503, new connections are refused, in-flight requests finish; returns when all
+    /// connections are closed or the grace period is over.
+    package func drainAndStop() {
+        service.markDraining()
+        http.shutdown(grace: configuration.shutdownGrace)
+        service.pool.stop()
+        logger.info("stopped")
+    }
+}

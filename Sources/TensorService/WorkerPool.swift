@@ -1,0 +1,155 @@
+import Dispatch
+import Foundation
+import Synchronization
+
+/// Fixed threads that run kernels and codecs, fed by a bounded queue.
+///
+/// Why not Dispatch's global queues: they grow threads when work blocks and have no bound, so a burst of large
+/// tensors would queue without limit. Here `submit` refuses past `maxQueue` (the service answers 503), and the
+/// number of threads computing at once is exactly `threadCount`. Large tensors are split with `parallelFor`,
+/// whose pieces jump the queue, and whose caller computes pieces too, so waiting can never deadlock the pool.
+package final class WorkerPool: Sendable {
+    package enum SubmitResult: Equatable, Sendable {
+        case accepted
+        case rejected
+    }
+
+    package typealias Job = @Sendable () -> Void
+
+    package let threadCount: Int
+    package let maxQueue: Int
+    /// Guards both queues; `wakeups` counts the jobs and helpers waiting in them.
+    private let state = Mutex(State())
+    private let wakeups = DispatchSemaphore(value: 0)
+
+    private struct State {
+        var jobs = JobRing()
+        /// Pieces of split tensors; taken before any new job.
+        var helpers: [Job] = []
+        var isStopped = false
+    }
+
+    package init(threadCount: Int, maxQueue: Int) {
+        precondition(threadCount > 0 && maxQueue >= 0)
+        self.threadCount = threadCount
+        self.maxQueue = maxQueue
+        for index in 0..<threadCount {
+            let thread = Thread { [self] in runWorker() }
+            thread.name = "tensor-worker-\(index)"
+            thread.start()
+        }
+    }
+
+    /// Jobs waiting for a thread.
+    package var queueDepth: Int { state.withLock { $0.jobs.count } }
+
+    /// Queues `job`, or refuses when `maxQueue` jobs already wait.
+    package func submit(_ job: @escaping Job) -> SubmitResult {
+        let accepted = state.withLock { state -> Bool in
+            guard !state.isStopped, state.jobs.count < maxQueue else { return false }
+            state.jobs.append(job)
+            return true
+        }
+        guard accepted else { return .rejected }
+        wakeups.signal()
+        return .accepted
+    }
+
+    /// Runs `body` once per range, on this thread and on idle workers, and returns when all have finished.
+    /// Call it from a job; ranges must be independent.
+    package func parallelFor(_ ranges: [Range<Int>], _ body: @escaping @Sendable (Range<Int>) -> Void) {
+        guard ranges.count > 1 else {
+            ranges.first.map(body)
+            return
+        }
+        let task = ParallelTask(ranges: ranges, body: body)
+        let helpers = min(ranges.count - 1, threadCount - 1)
+        if helpers > 0 {
+            state.withLock { state in
+                for _ in 0..<helpers { state.helpers.append { task.runPieces() } }
+            }
+            for _ in 0..<helpers { wakeups.signal() }
+        }
+        task.runPieces()
+        task.waitForAll()
+    }
+
+    /// Lets the threads finish what they hold and exit; queued jobs are dropped. For tests and shutdown.
+    package func stop() {
+        state.withLock { $0.isStopped = true }
+        for _ in 0..<threadCount { wakeups.signal() }
+    }
+
+    private func runWorker() {
+        while true {
+            wakeups.wait()
+            let job = state.withLock { state -> Job? in
+                if !state.helpers.isEmpty { return state.helpers.removeFirst() }
+                if let job = state.jobs.popFirst() { return job }
+                return nil
+            }
+            if let job {
+                job()
+            } else if state.withLock({ $0.isStopped }) {
+                return
+            }
+        }
+    }
+}
+
+/// The pieces of one split tensor: threads claim pieces by index until none are left.
+private final class ParallelTask: Sendable {
+    let ranges: [Range<Int>]
+    let body: @Sendable (Range<Int>) -> Void
+    private let nextPiece = Atomic<Int>(0)
+    private let finishedPieces = Atomic<Int>(0)
+    private let allFinished = DispatchSemaphore(value: 0)
+
+    init(ranges: [Range<Int>], body: @escaping @Sendable (Range<Int>) -> Void) {
+        self.ranges = ranges
+        self.body = body
+    }
+
+    func runPieces() {
+        while true {
+            let index = nextPiece.wrappingAdd(1, ordering: .relaxed).oldValue
+            guard index < ranges.count else { return }
+            body(ranges[index])
+            // acquiringAndReleasing: the waiter must see every piece's writes.
+            if finishedPieces.wrappingAdd(1, ordering: .acquiringAndReleasing).newValue == ranges.count {
+                allFinished.signal()
+            }
+        }
+    }
+
+    func waitForAll() { allFinished.wait() }
+}
+
+/// A FIFO of jobs in a ring, so taking the first job does not move the rest.
+private struct JobRing {
+    private var slots: [WorkerPool.Job?] = []
+    private var head = 0
+    private(set) var count = 0
+
+    mutating func append(_ job: @escaping WorkerPool.Job) {
+        if count == slots.count {
+            var grown: [WorkerPool.Job?] = []
+            grown.reserveCapacity(max(16, slots.count * 2))
+            for offset in 0..<count { grown.append(slots[(head + offset) % slots.count]) }
+            grown += Array(repeating: nil, count: max(16, slots.count * 2) - count)
+            slots = grown
+            head = 0
+        }
+        slots[(head + count) % slots.count] = job
+        count += 1
+    }
+
+    mutating func popFirst() -> WorkerPool.Job? {
+        guard count > 0 else { return nil }
+        let job = slots[head]
+        slots[head] = nil
+        head = (head + 1) % slots.count
+        count -= 1
+        return job
+    }
+}

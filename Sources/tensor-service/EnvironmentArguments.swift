@@ -1,0 +1,18 @@
+import Foundation
+
+/// Turns `TENSOR_SERVICE_<FLAG>` variables into arguments for the flags the command line did not give.
+enum EnvironmentArguments {
+    static let prefix = "TENSOR_SERVICE_"
+
+    /// `arguments` plus `--flag value` for each variable whose flag is absent; the command line wins.
+    static func merged(arguments: [String], environment: [String: String], flags: [String]) -> [String] {
+        var result = arguments
+        for flag in flags {
+            let name = prefix + flag.dropFirst(2).uppercased().replacingOccurrences(of: "-", with: "_")
+            guard let value = environment[name] else { continue }
+            let given = arguments.contains { $0 == flag || $0.hasPrefix(flag + "=") }
+            if !given { result += [flag, value] }
+        }
+        return result
+    }
+}

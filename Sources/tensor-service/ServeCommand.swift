@@ -1,0 +1,100 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Logging
+import TensorHTTP
+import TensorService
+
+/// `tensor-service`: flags (or `TENSOR_SERVICE_*` variables) → configuration → serve until SIGTERM/SIGINT.
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tensor-service",
+        abstract: "Serves PyTorch's leaky_relu_ over HTTP for JSON, raw and NumPy tensors.",
+        discussion: "Every flag also reads TENSOR_SERVICE_<FLAG> (--max-body-bytes reads TENSOR_SERVICE_MAX_BODY_BYTES); the flag wins.")
+
+    /// The long names of every option, each also read from `TENSOR_SERVICE_<NAME>`.
+    static let optionNames = [
+        "--host", "--port", "--workers", "--max-body-bytes", "--max-connections", "--max-queue", "--max-inflight-bytes",
+        "--read-timeout", "--idle-timeout", "--shutdown-grace", "--log-level",
+    ]
+
+    @Option(help: "Address to bind: 0.0.0.0, :: (IPv6 and IPv4), or 127.0.0.1 for loopback only.")
+    var host = "0.0.0.0"
+
+    @Option(help: "TCP port; 0 picks a free one.")
+    var port = 8080
+
+    @Option(help: "Threads that run kernels (default: active CPUs).")
+    var workers: Int?
+
+    @Option(help: "Largest request body in bytes, before and after decompression.")
+    var maxBodyBytes = 268_435_456
+
+    @Option(help: "Open connections; more wait in the listen backlog.")
+    var maxConnections = 1024
+
+    @Option(help: "Jobs waiting for a worker; past it the answer is 503 with Retry-After.")
+    var maxQueue = 1024
+
+    @Option(help: "Body bytes held at once across all connections (default 1 GiB, at most half a cgroup memory limit).")
+    var maxInflightBytes: Int?
+
+    @Option(help: "Seconds for a request to arrive whole, else 408 and close.")
+    var readTimeout: Double = 30
+
+    @Option(help: "Seconds before an idle keep-alive connection is closed.")
+    var idleTimeout: Double = 60
+
+    @Option(help: "Seconds to finish in-flight work after SIGTERM/SIGINT.")
+    var shutdownGrace: Double = 25
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical; logs go to stderr.")
+    var logLevel: Logger.Level = .info
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535.") }
+        if let workers, workers < 1 { throw ValidationError("--workers must be at least 1.") }
+        guard maxBodyBytes > 0, maxConnections > 0, maxQueue >= 0 else {
+            throw ValidationError("--max-body-bytes and --max-connections must be positive, --max-queue not negative.")
+        }
+        if let maxInflightBytes, maxInflightBytes <= 0 { throw ValidationError("--max-inflight-bytes must be positive.") }
+        for (name, value) in [("--read-timeout", readTimeout), ("--idle-timeout", idleTimeout), ("--shutdown-grace", shutdownGrace)]
+        where !(value > 0 && value.isFinite) {
+            throw ValidationError("\(name) must be a positive number of seconds.")
+        }
+    }
+
+    func run() throws {
+        let level = logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "tensor-service")
+        let server = TensorServer(configuration: makeConfiguration(), logger: logger)
+        let boundPort = try server.start()
+        let shownHost = host.contains(":") ? "[\(host)]" : host
+        print("listening on http://\(shownHost):\(boundPort)")
+        fflush(nil)
+        SignalHandling.onTermination { server.drainAndStop() }
+        dispatchMain()
+    }
+
+    func makeConfiguration() -> ServiceConfiguration {
+        var configuration = ServiceConfiguration()
+        configuration.http.host = host
+        configuration.http.port = port
+        configuration.http.maxBodyBytes = maxBodyBytes
+        configuration.http.maxConnections = maxConnections
+        configuration.http.maxInflightBytes = maxInflightBytes ?? MemoryLimit.defaultInflightBytes()
+        configuration.http.readTimeout = .milliseconds(Int64(readTimeout * 1000))
+        configuration.http.idleTimeout = .milliseconds(Int64(idleTimeout * 1000))
+        configuration.workers = workers ?? ProcessInfo.processInfo.activeProcessorCount
+        configuration.maxQueue = maxQueue
+        configuration.shutdownGrace = .milliseconds(Int64(shutdownGrace * 1000))
+        return configuration
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
