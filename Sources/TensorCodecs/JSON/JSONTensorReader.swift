@@ -21,6 +21,7 @@ public enum JSONTensorReader {
             scanner.index += 1
         } else {
             while true {
+                scanner.skipWhitespace()
                 let keyOffset = scanner.index
                 let key = try scanner.readString()
                 try scanner.expect(UInt8(ascii: ":"), "':' after \"\(key.prefix(32))\"")
@@ -43,6 +44,7 @@ public enum JSONTensorReader {
                     }
                     dtype = try DTypeName.parse(try scanner.readString())
                 case "negative_slope":
+                    scanner.skipWhitespace()
                     let start = scanner.index
                     let number = try scanner.readNumber()
                     let value = number.double(in: body)
