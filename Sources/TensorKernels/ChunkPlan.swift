@@ -18,7 +18,7 @@ public struct ChunkPlan: Sendable, Equatable {
             return
         }
         let alignment = max(1, 64 / itemSize)
-        let step = (count / pieces + alignment - 1) / alignment * alignment
+        let step = ((count + pieces - 1) / pieces + alignment - 1) / alignment * alignment
         var result: [Range<Int>] = []
         result.reserveCapacity(pieces)
         var start = 0

@@ -31,12 +31,22 @@ import Testing
         m.headReceived()
         m.requestComplete()
         #expect(m.deadline == nil)
+        m.responseStarted(now: 4 * second)
         m.wrote(now: 5 * second)
         #expect(m.deadline == 65 * second)
         let keepsReading = m.responseSent(now: 6 * second, keepAlive: true)
         #expect(keepsReading)
         #expect(m.deadline == 66 * second)
         #expect(m.timerFired(now: 66 * second) == .close)
+    }
+
+    @Test func interimWritesWhileReceivingKeepTheReadDeadline() {
+        var m = machine()
+        m.bytesArrived(now: 1 * second)
+        m.headReceived()
+        m.wrote(now: 2 * second)
+        #expect(m.phase == .receivingBody(since: 1 * second))
+        #expect(m.deadline == 31 * second)
     }
 
     @Test func closeAfterAResponseWithoutKeepAlive() {

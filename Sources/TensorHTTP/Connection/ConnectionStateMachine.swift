@@ -53,7 +53,13 @@ package struct ConnectionStateMachine: Equatable, Sendable {
 
     package mutating func requestComplete() { phase = .processing }
 
-    package mutating func wrote(now: UInt64) { phase = .writing(lastProgress: now) }
+    /// A final answer starts going out.
+    package mutating func responseStarted(now: UInt64) { phase = .writing(lastProgress: now) }
+
+    /// Bytes left; an interim `100 Continue` written while the body arrives does not change the phase.
+    package mutating func wrote(now: UInt64) {
+        if case .writing = phase { phase = .writing(lastProgress: now) }
+    }
 
     /// The answer is out. Returns true when the connection should read the next request.
     package mutating func responseSent(now: UInt64, keepAlive: Bool) -> Bool {

@@ -161,7 +161,8 @@ final class HTTPConnection: @unchecked Sendable {
                     respond(server.handler.drainingResponse(), keepAlive: false)
                     return
                 }
-                if let early = server.handler.answerEarly(head) {
+                // Only a request with a body is answered early: without one there is nothing to save by it.
+                if head.framing != .none, let early = server.handler.answerEarly(head) {
                     respond(early, keepAlive: false)
                     return
                 }
@@ -223,7 +224,7 @@ final class HTTPConnection: @unchecked Sendable {
         let head = ResponseHeadWriter.head(
             for: response, keepAlive: keepAlive, clientMinorVersion: currentHead?.versionMinor ?? 1)
         server.recordSent(head.count + response.bodyCount)
-        machine.wrote(now: Self.now())
+        machine.responseStarted(now: Self.now())
         var segments = [OutboundSegment(segment: .bytes(head))]
         segments += response.body.filter { $0.count > 0 }.map { OutboundSegment(segment: $0) }
         segments[segments.count - 1].completesResponse = keepAlive

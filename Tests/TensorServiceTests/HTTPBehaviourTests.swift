@@ -1,0 +1,206 @@
+import Foundation
+import Testing
+import TensorTestSupport
+
+/// The contract's "HTTP behaviour" section over real sockets.
+@Suite struct HTTPBehaviourTests {
+    static let goodJSON = Array(#"{"data": [-1, 1]}"#.utf8)
+
+    @Test func everyAnswerHasLengthDateAndServer() throws {
+        try withTestServer { port in
+            let response = try RawHTTPClient(port: port).request("GET", "/healthz")
+            #expect(response.status == 200)
+            #expect(response.header("content-length") == "15")
+            #expect(response.header("server") == "tensor-service")
+            #expect(response.header("date")?.hasSuffix(" GMT") == true)
+        }
+    }
+
+    @Test func keepAliveServesManyRequestsOnOneConnection() throws {
+        try withTestServer { port in
+            let client = try RawHTTPClient(port: port)
+            for _ in 0..<50 {
+                #expect(try client.request("GET", "/healthz").status == 200)
+            }
+        }
+    }
+
+    @Test func pipelinedRequestsAreAnsweredInOrder() throws {
+        try withTestServer { port in
+            let client = try RawHTTPClient(port: port)
+            var text = ""
+            for slope in ["0.1", "0.2", "0.3"] {
+                text += "POST /ops/leaky_relu?negative_slope=\(slope) HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                text += "Content-Length: \(Self.goodJSON.count)\r\n\r\n" + String(decoding: Self.goodJSON, as: UTF8.self)
+            }
+            text += "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+            try client.send(text)
+            for expected in ["-0.1", "-0.2", "-0.3"] {
+                let response = try client.readResponse()
+                #expect(response.bodyText.contains("[\(expected),1.0]"), "\(response)")
+            }
+            #expect(try client.readResponse().bodyText == #"{"status":"ok"}"#)
+        }
+    }
+
+    @Test func chunkedRequestBodies() throws {
+        try withTestServer { port in
+            let client = try RawHTTPClient(port: port)
+            try client.send(
+                "POST /ops/leaky_relu HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    + "5\r\n{\"dat\r\n6;ext=1\r\na\": [-\r\n5\r\n1, 1]\r\n1\r\n}\r\n0\r\nX-Trailer: y\r\n\r\n")
+            let response = try client.readResponse()
+            #expect(response.bodyText == #"{"dtype":"float32","shape":[2],"data":[-0.01,1.0]}"#)
+            #expect(try client.request("GET", "/healthz").status == 200, "the connection stays usable")
+        }
+    }
+
+    @Test func expectContinueGets100ThenTheAnswer() throws {
+        try withTestServer { port in
+            let client = try RawHTTPClient(port: port)
+            try client.send(
+                "POST /ops/leaky_relu HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n"
+                    + "Content-Length: \(Self.goodJSON.count)\r\n\r\n")
+            #expect(try client.readResponse().status == 100)
+            try client.send(Self.goodJSON)
+            #expect(try client.readResponse().status == 200)
+        }
+    }
+
+    @Test("Expect: 100-continue over the limit gets 413 before the body")
+    func expectContinueOverTheLimit() throws {
+        try withTestServer({ $0.http.maxBodyBytes = 1000 }) { port in
+            let client = try RawHTTPClient(port: port)
+            try client.send(
+                "POST /ops/leaky_relu HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n"
+                    + "Content-Length: 1001\r\n\r\n")
+            let response = try client.readResponse()
+            expectProblem(response, status: 413, type: "body-too-large", detailContains: "1000")
+            #expect(response.header("connection") == "close")
+            try expectServerStillServes(port: port)
+        }
+    }
+
+    @Test func expectContinueWithAWrongContentTypeGetsTheFinalError() throws {
+        try withTestServer { port in
+            let client = try RawHTTPClient(port: port)
+            try client.send(
+                "POST /ops/leaky_relu HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nExpect: 100-continue\r\nContent-Length: 10\r\n\r\n")
+            expectProblem(try client.readResponse(), status: 415, type: "unsupported-media-type")
+        }
+    }
+
+    @Test func connectionCloseIsHonoured() throws {
+        try withTestServer { port in
+            let client = try RawHTTPClient(port: port)
+            try client.send("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            let response = try client.readResponse()
+            #expect(response.status == 200)
+            #expect(response.header("connection") == "close")
+            #expect(client.isClosedByServer())
+        }
+    }
+
+    @Test func http10ClosesUnlessAskedToKeepAlive() throws {
+        try withTestServer { port in
+            let client = try RawHTTPClient(port: port)
+            try client.send("GET /healthz HTTP/1.0\r\n\r\n")
+            #expect(try client.readResponse().status == 200)
+            #expect(client.isClosedByServer())
+            let keep = try RawHTTPClient(port: port)
+            try keep.send("GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+            let response = try keep.readResponse()
+            #expect(response.header("connection") == "keep-alive")
+            try keep.send("GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+            #expect(try keep.readResponse().status == 200)
+        }
+    }
+
+    @Test("Transport errors: status, problem+json, close, and the server still serves")
+    func transportErrors() throws {
+        try withTestServer({ $0.http.maxBodyBytes = 64 }) { port in
+            let cases: [(String, Int, String)] = [
+                ("GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505, "http-version-not-supported"),
+                ("GET /healthz HTTP/1.1\r\n\r\n", 400, "malformed-request"),
+                ("GARBAGE\r\n\r\n", 400, "malformed-request"),
+                ("POST /ops/leaky_relu HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\r\n", 411, "length-required"),
+                ("POST /ops/leaky_relu HTTP/1.1\r\nHost: x\r\nContent-Length: 65\r\n\r\n", 413, "body-too-large"),
+                ("POST /ops/leaky_relu HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n41\r\n"
+                    + String(repeating: "a", count: 65) + "\r\n0\r\n\r\n", 413, "body-too-large"),
+                ("POST /ops/leaky_relu HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n", 400, "malformed-request"),
+                ("POST /ops/leaky_relu HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", 501, "unsupported-transfer-encoding"),
+                ("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + String(repeating: "a", count: 17_000) + "\r\n\r\n", 431, "headers-too-large"),
+            ]
+            for (request, status, type) in cases {
+                let client = try RawHTTPClient(port: port)
+                try client.send(request)
+                let response = try client.readResponse()
+                expectProblem(response, status: status, type: type)
+                #expect(response.header("connection") == "close", "\(status)")
+                try expectServerStillServes(port: port)
+            }
+        }
+    }
+
+    @Test func partialRequestGets408AtTheReadTimeout() throws {
+        try withTestServer({ $0.http.readTimeout = .milliseconds(200) }) { port in
+            let client = try RawHTTPClient(port: port)
+            try client.send("POST /ops/leaky_relu HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 10\r\n\r\nabc")
+            let response = try client.readResponse()
+            expectProblem(response, status: 408, type: "request-timeout")
+            #expect(client.isClosedByServer())
+            let silent = try RawHTTPClient(port: port)
+            #expect(silent.isClosedByServer(), "a connection that sends nothing is closed without a word")
+            try expectServerStillServes(port: port)
+        }
+    }
+
+    @Test func idleKeepAliveConnectionsAreClosed() throws {
+        try withTestServer({ $0.http.idleTimeout = .milliseconds(200) }) { port in
+            let client = try RawHTTPClient(port: port)
+            #expect(try client.request("GET", "/healthz").status == 200)
+            #expect(client.isClosedByServer())
+        }
+    }
+
+    @Test func fullQueueAnswers503WithRetryAfter() throws {
+        try withTestServer({ $0.maxQueue = 0 }) { port in
+            let client = try RawHTTPClient(port: port)
+            let response = try client.request("POST", "/ops/leaky_relu", headers: [("Content-Type", "application/json")], body: Self.goodJSON)
+            expectProblem(response, status: 503, type: "unavailable")
+            #expect(response.header("retry-after") == "1")
+            #expect(try client.request("GET", "/healthz").status == 200)
+        }
+    }
+
+    @Test func inflightBudgetAnswers503BeforeTheBody() throws {
+        try withTestServer({ $0.http.maxInflightBytes = 100 }) { port in
+            let client = try RawHTTPClient(port: port)
+            try client.send("POST /ops/leaky_relu HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 101\r\n\r\n")
+            let response = try client.readResponse()
+            expectProblem(response, status: 503, type: "overloaded")
+            #expect(response.header("retry-after") == "1")
+            try expectServerStillServes(port: port)
+        }
+    }
+
+    @Test func ipv6Loopback() throws {
+        try withTestServer({ $0.http.host = "::1" }) { port in
+            let response = try RawHTTPClient(port: port, ipv6: true).request("GET", "/healthz")
+            #expect(response.status == 200)
+        }
+    }
+
+    @Test func healthReadinessAndSpec() throws {
+        try withTestServer { port, server in
+            let client = try RawHTTPClient(port: port)
+            #expect(try client.request("GET", "/readyz").status == 200)
+            let spec = try client.request("GET", "/openapi.yaml")
+            #expect(spec.status == 200)
+            #expect(spec.bodyText.hasPrefix("openapi: 3.1"))
+            server.service.markDraining()
+            expectProblem(try client.request("GET", "/readyz"), status: 503, type: "unavailable")
+            #expect(try client.request("GET", "/healthz").status == 200, "liveness is unaffected")
+        }
+    }
+}

@@ -1,0 +1,61 @@
+import Dispatch
+import Testing
+import TensorKernels
+import TensorTestSupport
+@testable import TensorService
+
+@Suite struct WorkerPoolTests {
+    @Test func refusesPastTheQueueBound() {
+        let pool = WorkerPool(threadCount: 1, maxQueue: 2)
+        defer { pool.stop() }
+        let gate = DispatchSemaphore(value: 0)
+        let started = DispatchSemaphore(value: 0)
+        #expect(pool.submit { started.signal(); gate.wait() } == .accepted)
+        started.wait()
+        #expect(pool.submit {} == .accepted)
+        #expect(pool.submit {} == .accepted)
+        #expect(pool.queueDepth == 2)
+        #expect(pool.submit {} == .rejected)
+        gate.signal()
+    }
+
+    @Test("A split tensor equals the single-thread kernel around every chunk boundary", arguments: DType.allCases)
+    func parallelSplitIsBitIdentical(dtype: DType) {
+        let pool = WorkerPool(threadCount: 3, maxQueue: 8)
+        defer { pool.stop() }
+        let grain = 1000
+        for count in [grain - 1, grain, grain + 1, 2 * grain - 1, 2 * grain + 17, 3 * grain + 5, 10 * grain + 63] {
+            var generator = SplitMix64(seed: UInt64(count))
+            let input = (0..<count * dtype.itemSize).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+            var single = input, split = input
+            single.withUnsafeMutableBytes { LeakyReLU.apply(dtype, to: $0.baseAddress!, count: count, slope: -0.3) }
+            let done = DispatchSemaphore(value: 0)
+            split.withUnsafeMutableBytes { raw in
+                let base = UnsafeSendablePointer(base: raw.baseAddress!)
+                _ = pool.submit {
+                    ParallelKernel.apply(dtype, to: base.base, count: count, slope: -0.3, pool: pool, grainElements: grain)
+                    done.signal()
+                }
+                done.wait()
+            }
+            #expect(single == split, "\(dtype) count \(count)")
+        }
+    }
+
+    @Test func plansCoverTheTensorOnCacheLineBoundaries() {
+        let plan = ChunkPlan(count: 1_000_003, itemSize: 4, maxPieces: 4, grainElements: 1000)
+        #expect(plan.ranges.count == 4)
+        #expect(plan.ranges.first?.lowerBound == 0 && plan.ranges.last?.upperBound == 1_000_003)
+        for (a, b) in zip(plan.ranges, plan.ranges.dropFirst()) {
+            #expect(a.upperBound == b.lowerBound)
+            #expect(b.lowerBound * 4 % 64 == 0)
+        }
+        #expect(ChunkPlan(count: 500, itemSize: 4, maxPieces: 4, grainElements: 1000).ranges == [0..<500])
+        #expect(ChunkPlan(count: 0, itemSize: 2, maxPieces: 4).ranges == [0..<0])
+    }
+}
+
+private struct UnsafeSendablePointer: @unchecked Sendable {
+    // @unchecked Sendable: the test waits for the job before the buffer goes out of scope.
+    let base: UnsafeMutableRawPointer
+}
