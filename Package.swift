@@ -36,9 +36,11 @@ let package = Package(
                 "TensorKernels", "TensorCodecs", "TensorHTTP",
                 .product(name: "Logging", package: "swift-log"),
             ],
-            resources: [.copy("openapi.yaml")],
-            swiftSettings: swiftSettings
+            swiftSettings: swiftSettings,
+            plugins: ["EmbedOpenAPI"]
         ),
+        .executableTarget(name: "embed-openapi", swiftSettings: swiftSettings),
+        .plugin(name: "EmbedOpenAPI", capability: .buildTool(), dependencies: ["embed-openapi"]),
         .executableTarget(
             name: "tensor-service",
             dependencies: [

@@ -23,7 +23,7 @@ package final class HTTPServer: @unchecked Sendable {
     private var listener: ListeningSocket?
     private var acceptSource: (any DispatchSourceRead)?
     private var isAcceptSuspended = false
-    private let registry = Mutex(Registry())
+    private let registry = Locked(Registry())
     private let openConnections = DispatchGroup()
     private let counters = Counters()
 

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// Writes a status line and header section, adding the fields every answer carries.
 package enum ResponseHeadWriter {
@@ -24,7 +23,7 @@ package enum ResponseHeadWriter {
 
 /// The IMF-fixdate for Date headers, formatted at most once a second.
 package enum HTTPDate {
-    private static let cache = Mutex<(second: Int, text: String)>((-1, ""))
+    private static let cache = Locked<(second: Int, text: String)>((-1, ""))
 
     package static func now() -> String {
         var now = timespec()

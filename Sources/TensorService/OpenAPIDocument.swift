@@ -1,11 +1,6 @@
 import Foundation
 
-/// The service's own OpenAPI description, served at `/openapi.yaml`.
+/// The service's own OpenAPI description, served at `/openapi.yaml`: the repository's file, embedded at build time.
 enum OpenAPIDocument {
-    static let bytes: [UInt8] = {
-        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml"),
-            let data = try? Data(contentsOf: url)
-        else { return Array("openapi: 3.1.0\n".utf8) }
-        return Array(data)
-    }()
+    static let bytes: [UInt8] = Array(Data(base64Encoded: base64Text) ?? Data())
 }

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Synchronization
+import TensorHTTP
 
 /// Fixed threads that run kernels and codecs, fed by a bounded queue.
 ///
@@ -19,7 +20,7 @@ package final class WorkerPool: Sendable {
     package let threadCount: Int
     package let maxQueue: Int
     /// Guards both queues; `wakeups` counts the jobs and helpers waiting in them.
-    private let state = Mutex(State())
+    private let state = Locked(State())
     private let wakeups = DispatchSemaphore(value: 0)
 
     private struct State {

@@ -73,11 +73,12 @@ struct ServeCommand: ParsableCommand {
         }
         let logger = Logger(label: "tensor-service")
         let server = TensorServer(configuration: makeConfiguration(), logger: logger)
+        // Before the "listening on" line: from then on a supervisor may send SIGTERM at any moment.
+        SignalHandling.onTermination { server.drainAndStop() }
         let boundPort = try server.start()
         let shownHost = host.contains(":") ? "[\(host)]" : host
         print("listening on http://\(shownHost):\(boundPort)")
         fflush(nil)
-        SignalHandling.onTermination { server.drainAndStop() }
         dispatchMain()
     }
 

@@ -1,0 +1,46 @@
+"""Starts the release binary as a user would and hands tests its base URL."""
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BINARY = os.environ.get("TENSOR_SERVICE_BIN", os.path.join(ROOT, ".build", "release", "tensor-service"))
+
+
+class RunningServer:
+    def __init__(self, *args, env=None):
+        environment = dict(os.environ)
+        environment.update(env or {})
+        self.process = subprocess.Popen(
+            [BINARY, "--host", "127.0.0.1", *args],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment, text=True)
+        line = self.process.stdout.readline().strip()
+        assert line.startswith("listening on http://"), f"unexpected first line: {line!r}"
+        self.url = line[len("listening on "):]
+        self.port = int(self.url.rsplit(":", 1)[1])
+
+    def stop(self, timeout=30):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=timeout)
+
+
+def start_server(*args, env=None):
+    if "--port" not in args and not (env and "TENSOR_SERVICE_PORT" in env):
+        args = ("--port", "0", *args)
+    return RunningServer(*args, env=env)
+
+
+@pytest.fixture(scope="session")
+def server():
+    running = start_server()
+    yield running
+    assert running.stop() == 0
+
+
+@pytest.fixture(scope="session")
+def base_url(server):
+    return server.url

@@ -1,0 +1,99 @@
+"""A Python pipeline using requests + NumPy: answers equal NumPy's for each dtype and layout."""
+import json
+
+import numpy as np
+import pytest
+import requests
+
+from reference import bfloat16_to_float32, float32_to_bfloat16, leaky_relu, same_values
+
+DTYPES = ["float16", "float32", "float64"]
+SPECIALS = [np.nan, np.inf, -np.inf, -0.0, 0.0, 1e-40, -1e-40, 65504.0, -3.0e38]
+
+
+def sample(shape, dtype, seed=0):
+    rng = np.random.default_rng(seed)
+    values = rng.normal(scale=100.0, size=shape)
+    flat = values.reshape(-1)
+    flat[: min(len(flat), len(SPECIALS))] = SPECIALS[: len(flat)]
+    with np.errstate(over="ignore"):
+        return values.astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(), (0,), (7,), (3, 4), (2, 0, 3), (2, 3, 4, 5)])
+def test_octet_stream_matches_numpy(base_url, dtype, shape):
+    x = sample(shape, dtype)
+    response = requests.post(
+        f"{base_url}/ops/leaky_relu?negative_slope=0.2", data=x.tobytes(),
+        headers={"Content-Type": "application/octet-stream", "X-Tensor-Dtype": dtype,
+                 "X-Tensor-Shape": ",".join(map(str, shape))})
+    assert response.status_code == 200, response.text
+    assert response.headers["X-Tensor-Shape"] == ",".join(map(str, shape))
+    y = np.frombuffer(response.content, dtype=dtype).reshape(shape)
+    assert same_values(y, leaky_relu(x, 0.2, dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(), (5,), (2, 3), (2, 0)])
+def test_json_nested_matches_numpy(base_url, dtype, shape):
+    x = sample(shape, dtype, seed=1)
+    body = json.dumps({"data": x.tolist(), "dtype": dtype, "negative_slope": -0.5})
+    response = requests.post(f"{base_url}/ops/leaky_relu", data=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert answer["dtype"] == dtype and answer["shape"] == list(shape)
+    y = np.array(answer["data"], dtype=dtype)
+    assert y.shape == shape
+    assert same_values(y, leaky_relu(x, -0.5, dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_json_flat_with_shape(base_url, dtype):
+    x = sample((3, 2), dtype, seed=2)
+    body = json.dumps({"data": x.reshape(-1).tolist(), "shape": [3, 2], "dtype": dtype})
+    answer = requests.post(f"{base_url}/ops/leaky_relu", data=body, headers={"Content-Type": "application/json"}).json()
+    assert answer["shape"] == [3, 2]
+    y = np.array(answer["data"], dtype=dtype)
+    assert y.shape == (6,), "flat in, flat out"
+    assert same_values(y.reshape(3, 2), leaky_relu(x, 0.01, dtype))
+
+
+def test_bfloat16_over_json_and_octet_stream(base_url):
+    values = np.array([-2.5, -1e-39, 3.0, np.nan, -np.inf, 1.5e38], dtype=np.float32)
+    bits = float32_to_bfloat16(values)
+    raw = requests.post(
+        f"{base_url}/ops/leaky_relu?negative_slope=1.5", data=bits.tobytes(),
+        headers={"Content-Type": "application/octet-stream", "X-Tensor-Dtype": "bfloat16"})
+    out_bits = np.frombuffer(raw.content, dtype=np.uint16)
+    expected = leaky_relu(bits, 1.5, "bfloat16")
+    assert same_values(bfloat16_to_float32(out_bits), bfloat16_to_float32(expected))
+    body = json.dumps({"data": bfloat16_to_float32(bits).tolist(), "dtype": "bfloat16", "negative_slope": 1.5})
+    answer = requests.post(f"{base_url}/ops/leaky_relu", data=body, headers={"Content-Type": "application/json"}).json()
+    # The text is the shortest decimal for bfloat16: read it back as bfloat16, not as float32.
+    read_back = float32_to_bfloat16(np.array(answer["data"], dtype=np.float32))
+    assert same_values(bfloat16_to_float32(read_back), bfloat16_to_float32(expected))
+
+
+def test_json_numbers_are_shortest(base_url):
+    body = json.dumps({"data": [-2.0, -1.0, 3.25], "negative_slope": 0.01})
+    text = requests.post(f"{base_url}/ops/leaky_relu", data=body, headers={"Content-Type": "application/json"}).text
+    assert "-0.02" in text and "-0.019999" not in text
+
+
+def test_accept_json_for_raw_input_is_nested(base_url):
+    x = np.arange(-3, 3, dtype=np.float32).reshape(2, 3)
+    answer = requests.post(
+        f"{base_url}/ops/leaky_relu", data=x.tobytes(),
+        headers={"Content-Type": "application/octet-stream", "X-Tensor-Shape": "2,3", "Accept": "application/json"}).json()
+    assert np.array(answer["data"], dtype=np.float32).tolist() == leaky_relu(x, 0.01, "float32").tolist()
+
+
+def test_errors_are_problem_json(base_url):
+    response = requests.post(f"{base_url}/ops/leaky_relu", data='{"data": [[1], [2, 3]]}',
+                             headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert response.headers["Content-Type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["status"] == 400 and "ragged" in problem["detail"]
+    assert requests.get(f"{base_url}/healthz").status_code == 200
