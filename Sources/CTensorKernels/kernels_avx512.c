@@ -95,14 +95,39 @@ TK_AVX512 static inline __m256i leaky_bf16x16(__m256i raw, __m512 slope) {
     return _mm256_mask_mov_epi16(f32_to_bf16x16(_mm512_mul_ps(x, slope)), positive, raw);
 }
 
+// One half of 32 bfloat16 lanes held as float32 (value in the upper 16 bits): compute, keep positives, and round
+// to nearest even in place, leaving the bfloat16 result in the upper half. A NaN gets its quiet bit set instead of
+// rounding, which could carry into the sign; that is what the 16-lane and portable code give too.
+TK_AVX512 static inline __m512i leaky_bf16_half(__m512i x_bits, __m512 slope) {
+    __m512 x = _mm512_castsi512_ps(x_bits);
+    // Positive lanes keep x: its lower 16 bits are zero, so the rounding below leaves them unchanged.
+    __mmask16 not_positive = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_NGT_UQ);
+    __m512 y = _mm512_mask_mul_ps(x, not_positive, x, slope);
+    __mmask16 nan = _mm512_cmp_ps_mask(y, y, _CMP_UNORD_Q);
+    __m512i bits = _mm512_castps_si512(y);
+    __mmask16 odd = _mm512_test_epi32_mask(bits, _mm512_set1_epi32(0x10000));
+    __m512i rounded = _mm512_add_epi32(bits, _mm512_set1_epi32(0x7fff));
+    rounded = _mm512_mask_add_epi32(rounded, odd, rounded, _mm512_set1_epi32(1));
+    return _mm512_mask_or_epi32(rounded, nan, bits, _mm512_set1_epi32(0x00400000));
+}
+
+// 32 bfloat16 lanes without any shuffle: even lanes become floats by a shift, odd lanes by a mask, since a
+// bfloat16 is the upper half of a float32.
+TK_AVX512 static inline __m512i leaky_bf16x32(__m512i raw, __m512 slope) {
+    __m512i even = leaky_bf16_half(_mm512_slli_epi32(raw, 16), slope);
+    __m512i odd = leaky_bf16_half(_mm512_and_si512(raw, _mm512_set1_epi32((int)0xffff0000)), slope);
+    // (odd & 0xffff0000) | (even >> 16)
+    return _mm512_ternarylogic_epi32(odd, _mm512_srli_epi32(even, 16), _mm512_set1_epi32((int)0xffff0000), 0xEC);
+}
+
 TK_AVX512 void tk_avx512_bf16(uint16_t *data, size_t count, float slope) {
     __m512 s = _mm512_set1_ps(slope);
     size_t i = 0;
-    for (; i + 32 <= count; i += 32) {
-        __m256i a = _mm256_loadu_si256((const __m256i *)(data + i));
-        __m256i b = _mm256_loadu_si256((const __m256i *)(data + i + 16));
-        _mm256_storeu_si256((__m256i *)(data + i), leaky_bf16x16(a, s));
-        _mm256_storeu_si256((__m256i *)(data + i + 16), leaky_bf16x16(b, s));
+    for (; i + 64 <= count; i += 64) {
+        __m512i a = _mm512_loadu_si512((const void *)(data + i));
+        __m512i b = _mm512_loadu_si512((const void *)(data + i + 32));
+        _mm512_storeu_si512((void *)(data + i), leaky_bf16x32(a, s));
+        _mm512_storeu_si512((void *)(data + i + 32), leaky_bf16x32(b, s));
     }
     for (; i < count; i += 16) {
         __mmask16 m = count - i >= 16 ? (__mmask16)0xffff : tail16(count - i);
