@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Builds every configuration once and runs every test: Swift tests (debug), the same under the thread sanitizer,
+# and the end-to-end tests against the release binary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# A crash must fail fast; Swift's backtracer can otherwise spend minutes on it.
+export SWIFT_BACKTRACE=enable=no
+strict=(-Xswiftc -warnings-as-errors)
+
+echo "== swift test (debug)"
+swift build --build-tests "${strict[@]}"
+swift test --skip-build
+
+echo "== swift test --sanitize=thread"
+swift build --build-tests --sanitize=thread --scratch-path .build-tsan "${strict[@]}"
+TSAN_OPTIONS=halt_on_error=1 swift test --skip-build --sanitize=thread --scratch-path .build-tsan
+
+echo "== end to end (release binary)"
+swift build -c release "${strict[@]}"
+python3 -m pytest -q Tests/e2e
