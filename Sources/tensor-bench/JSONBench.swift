@@ -12,6 +12,9 @@ struct JSONBench: ParsableCommand {
     @Option(help: "float32 values in the tensor.")
     var count = 1 << 20
 
+    @Flag(help: "Skip the Foundation reference (for profiling our codec alone).")
+    var skipFoundation = false
+
     func run() throws {
         var state: UInt64 = 42
         let values = (0..<count).map { _ -> Float in
@@ -29,6 +32,11 @@ struct JSONBench: ParsableCommand {
         let write = Stopwatch.secondsPerCall(trials: 3, minimumSeconds: 0.2) {
             _ = try! data.withUnsafeBytes { try JSONTensorWriter.write(dtype: .float32, shape: [count], layout: .nested, data: $0) }
         }
+        func mbps(_ seconds: Double) -> Double { megabytes / seconds }
+        if skipFoundation {
+            print(String(format: "read %.0f MB/s, write %.0f MB/s", mbps(read), mbps(write)))
+            return
+        }
         let foundationText = Data(text)
         let foundationRead = Stopwatch.secondsPerCall(trials: 1, minimumSeconds: 0.2) {
             let object = try! JSONSerialization.jsonObject(with: foundationText) as! [String: Any]
@@ -41,7 +49,6 @@ struct JSONBench: ParsableCommand {
             let object: [String: Any] = ["dtype": "float32", "shape": [count], "data": values.map { NSNumber(value: $0) }]
             _ = try! JSONSerialization.data(withJSONObject: object)
         }
-        func mbps(_ seconds: Double) -> Double { megabytes / seconds }
         print(pad("", 10) + pad("ours MB/s", 12) + pad("Foundation MB/s", 17) + "ratio")
         print(pad("read", 10) + pad(String(format: "%.0f", mbps(read)), 12) + pad(String(format: "%.0f", mbps(foundationRead)), 17)
             + String(format: "%.1f×", foundationRead / read))

@@ -47,7 +47,11 @@ import TensorKernels
     @Test func errorsSayWhatAndWhere() {
         let cases: [(String, CodecError)] = [
             (#"{"data": [[1, 2], [3]]}"#, .malformed("data[1] is ragged: expected shape [2], found [1]")),
-            (#"{"data": [1, [2]]}"#, .malformed("data[1] is ragged: expected shape [], found [1]")),
+            (#"{"data": [1, [2]]}"#, .malformed("data[1] is ragged: expected a number, found an array")),
+            (#"{"data": [[1], 2]}"#, .malformed("data[1] is ragged: expected an array, found '2'")),
+            (#"{"data": [1,, 2]}"#, .malformed("malformed JSON at byte 12: expected a number in data, found ','")),
+            (#"{"data": [1 2]}"#, .malformed("malformed JSON at byte 12: expected ',' or ']' in data, found '2'")),
+            (#"{"data": [[1, 2], [3,]]}"#, .malformed("malformed JSON at byte 21: expected a number in data, found ']'")),
             (#"{"data": [1, "x"]}"#, .malformed("data[1] at byte 13: expected a number, found '\"'")),
             (#"{"data": [1, 2,}"#, .malformed("data[2] at byte 15: expected a number, found '}'")),
             (#"{"data": [01]}"#, .malformed("malformed JSON at byte 11: expected ',' or ']' in data, found '1'")),

@@ -72,21 +72,53 @@ extension DecimalNumber {
             guard index < end && isDigit(bytes[index]) else { return nil }
             while index < end && isDigit(bytes[index]) {
                 // Clamp: any exponent this large already means 0 or infinity.
-                if exponent < 100_000 { exponent = exponent * 10 + Int(bytes[index] - 0x30) }
+                if exponent < 100_000 { exponent = exponent &* 10 &+ Int(bytes[index] &- 0x30) }
                 index += 1
             }
             if negative { exponent = -exponent }
         }
-        number.exponent = exponent - fractionDigits + dropped
+        number.exponent = exponent &- fractionDigits &+ dropped
         number.text = start..<index
         return number
+    }
+
+    /// The end of a valid number (or NaN/Infinity token) at `start`, without reading its value; nil if none.
+    /// The first pass over `data` only needs the syntax, so it skips the digit arithmetic.
+    static func end(in bytes: UnsafeRawBufferPointer, at start: Int) -> Int? {
+        var index = start
+        let end = bytes.count
+        if index < end && bytes[index] == UInt8(ascii: "-") { index += 1 }
+        guard index < end else { return nil }
+        let first = bytes[index]
+        if !isDigit(first) {
+            if first == UInt8(ascii: "I") && matches("Infinity", bytes, at: index) { return index + 8 }
+            if first == UInt8(ascii: "N") && index == start && matches("NaN", bytes, at: index) { return index + 3 }
+            return nil
+        }
+        index += 1
+        if first != UInt8(ascii: "0") {
+            while index < end && isDigit(bytes[index]) { index += 1 }
+        }
+        if index < end && bytes[index] == UInt8(ascii: ".") {
+            index += 1
+            guard index < end && isDigit(bytes[index]) else { return nil }
+            while index < end && isDigit(bytes[index]) { index += 1 }
+        }
+        if index < end && (bytes[index] | 0x20) == UInt8(ascii: "e") {
+            index += 1
+            if index < end && (bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-")) { index += 1 }
+            guard index < end && isDigit(bytes[index]) else { return nil }
+            while index < end && isDigit(bytes[index]) { index += 1 }
+        }
+        return index
     }
 
     private mutating func accumulate(_ digit: UInt8, digits: inout Int, dropped: inout Int) {
         // Leading zeros are not significant.
         if mantissa == 0 && digit == UInt8(ascii: "0") && digits == 0 { return }
         if digits < 19 {
-            mantissa = mantissa * 10 + UInt64(digit - 0x30)
+            // 19 digits always fit in 64 bits, so the arithmetic cannot wrap.
+            mantissa = mantissa &* 10 &+ UInt64(digit &- 0x30)
             digits += 1
         } else {
             dropped += 1

@@ -33,9 +33,10 @@ struct JSONScanner {
         return "byte 0x\(String(current, radix: 16))"
     }
 
-    mutating func expect(_ byte: UInt8, _ what: String) throws(CodecError) {
+    /// Consumes `byte` after any whitespace; `what` is only built for the error message.
+    mutating func expect(_ byte: UInt8, _ what: @autoclosure () -> String) throws(CodecError) {
         skipWhitespace()
-        guard current == byte else { throw error("expected \(what), found \(describeCurrent())") }
+        guard current == byte else { throw error("expected \(what()), found \(describeCurrent())") }
         index += 1
     }
 

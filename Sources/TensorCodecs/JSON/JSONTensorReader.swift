@@ -1,3 +1,4 @@
+import CNumberText
 import TensorKernels
 
 /// Reads `{"data": ..., "shape": ..., "dtype": ..., "negative_slope": ...}` straight into a typed buffer.
@@ -81,38 +82,74 @@ public enum JSONTensorReader {
             layout = .nested
         }
         let byteCount = try TensorShape.byteCount(elements: inferred.count, itemSize: dtype.itemSize)
+        var failure: CodecError?
         let data = [UInt8](unsafeUninitializedCapacity: byteCount) { buffer, initialized in
-            fillNumbers(body, from: dataStart, count: inferred.count, dtype: dtype, into: UnsafeMutableRawBufferPointer(buffer))
-            initialized = byteCount
+            do {
+                try fillNumbers(body, from: dataStart, count: inferred.count, dtype: dtype, into: UnsafeMutableRawBufferPointer(buffer))
+                initialized = byteCount
+            } catch {
+                failure = error as? CodecError
+                initialized = 0
+            }
         }
+        if let failure { throw failure }
         return JSONTensorRequest(dtype: dtype, shape: finalShape, layout: layout, negativeSlope: slope, data: data)
     }
 
-    /// Second pass: the structure is known to be valid, so only numbers are read, in order.
+    /// Second pass: reads the numbers in order into `output`, checking each number's syntax and the separators
+    /// around it (the first pass has checked the brackets and counted the elements).
     private static func fillNumbers(
         _ body: UnsafeRawBufferPointer, from start: Int, count: Int, dtype: DType, into output: UnsafeMutableRawBufferPointer
-    ) {
+    ) throws(CodecError) {
+        enum Expecting { case valueOrClose, value, separator }
         var index = start
         var written = 0
+        var expecting = Expecting.valueOrClose
         while written < count {
             let byte = body[index]
-            if byte == UInt8(ascii: "[") || byte == UInt8(ascii: "]") || byte == UInt8(ascii: ",") || byte <= 0x20 {
+            switch byte {
+            case 0x20, 0x09, 0x0A, 0x0D:
                 index += 1
-                continue
+            case UInt8(ascii: "["):
+                guard expecting != .separator else { throw unexpected(body, at: index, "',' or ']'") }
+                expecting = .valueOrClose
+                index += 1
+            case UInt8(ascii: "]"):
+                guard expecting != .value else { throw unexpected(body, at: index, "a number") }
+                expecting = .separator
+                index += 1
+            case UInt8(ascii: ","):
+                guard expecting == .separator else { throw unexpected(body, at: index, "a number") }
+                expecting = .value
+                index += 1
+            default:
+                guard expecting != .separator, let number = DecimalNumber.scan(body, at: index) else {
+                    throw unexpected(body, at: index, expecting == .separator ? "',' or ']'" : "a number")
+                }
+                index = number.text.upperBound
+                expecting = .separator
+                let target = output.baseAddress! + written &* dtype.itemSize
+                switch dtype {
+                case .float64: target.storeBytes(of: number.double(in: body), as: Double.self)
+                case .float32: target.storeBytes(of: number.float(in: body), as: Float.self)
+                case .float16: target.storeBytes(of: number.float16Bits(in: body), as: UInt16.self)
+                case .bfloat16: target.storeBytes(of: number.bfloat16Bits(in: body), as: UInt16.self)
+                }
+                written += 1
             }
-            guard let number = DecimalNumber.scan(body, at: index) else {
-                preconditionFailure("the first pass accepted a number the second cannot read")
-            }
-            index = number.text.upperBound
-            let target = output.baseAddress! + written * dtype.itemSize
-            switch dtype {
-            case .float64: target.storeBytes(of: number.double(in: body), as: Double.self)
-            case .float32: target.storeBytes(of: number.float(in: body), as: Float.self)
-            case .float16: target.storeBytes(of: number.float16Bits(in: body), as: UInt16.self)
-            case .bfloat16: target.storeBytes(of: number.bfloat16Bits(in: body), as: UInt16.self)
-            }
-            written += 1
         }
+        // After the last number only whitespace and the closing brackets may follow (or nothing, for a scalar).
+        guard count > 0 else { return }
+        while index < body.count, [0x20, 0x09, 0x0A, 0x0D].contains(body[index]) { index += 1 }
+        guard index >= body.count || [UInt8(ascii: "]"), UInt8(ascii: ","), UInt8(ascii: "}")].contains(body[index]) else {
+            throw unexpected(body, at: index, "',' or ']'")
+        }
+    }
+
+    private static func unexpected(_ body: UnsafeRawBufferPointer, at index: Int, _ expected: String) -> CodecError {
+        var scanner = JSONScanner(body)
+        scanner.index = index
+        return scanner.error("expected \(expected) in data, found \(scanner.describeCurrent())")
     }
 }
 
@@ -143,23 +180,16 @@ struct DataStructure {
             scanner.index += 1
             return [0]
         }
+        if scanner.current != UInt8(ascii: "[") { return [try scanNumbers(&scanner, path: &path)] }
         var length = 0
         var childShape: [Int]?
         while true {
             scanner.skipWhitespace()
             path.append(length)
-            let isArray = scanner.current == UInt8(ascii: "[")
-            let shape: [Int]
-            if isArray {
-                shape = try scanArray(&scanner, path: &path)
-            } else {
-                guard DecimalNumber.scan(scanner.bytes, at: scanner.index) != nil else {
-                    throw CodecError.malformed(
-                        "data\(label(path)) at byte \(scanner.index): expected a number, found \(scanner.describeCurrent())")
-                }
-                _ = try scanner.readNumber()
-                shape = []
+            guard scanner.current == UInt8(ascii: "[") else {
+                throw CodecError.malformed("data\(label(path)) is ragged: expected an array, found \(scanner.describeCurrent())")
             }
+            let shape = try scanArray(&scanner, path: &path)
             if let childShape, childShape != shape {
                 throw CodecError.malformed("data\(label(path)) is ragged: expected shape \(childShape), found \(shape)")
             }
@@ -173,6 +203,34 @@ struct DataStructure {
             }
             try scanner.expect(UInt8(ascii: ","), "',' or ']' in data\(label(path))")
         }
+    }
+
+    /// The innermost arrays hold the numbers. This pass only counts them, by their commas, many bytes at a time;
+    /// the second pass reads each number and checks the syntax between them. Anything that cannot be part of a
+    /// number list (a string, an object, a nested array) is reported here with its path.
+    private static func scanNumbers(_ scanner: inout JSONScanner, path: inout [Int]) throws(CodecError) -> Int {
+        var commas = 0
+        let stop = tk_json_count_commas(
+            scanner.bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), scanner.bytes.count, scanner.index, &commas)
+        guard stop < scanner.bytes.count else {
+            scanner.index = stop
+            throw scanner.error("expected ',' or ']' in data\(label(path)), found the end of the body")
+        }
+        guard scanner.bytes[stop] == UInt8(ascii: "]") else {
+            return try fail(&scanner, at: stop, path: &path, element: commas)
+        }
+        scanner.index = stop + 1
+        return commas + 1
+    }
+
+    private static func fail(_ scanner: inout JSONScanner, at index: Int, path: inout [Int], element: Int) throws(CodecError) -> Int {
+        scanner.index = index
+        path.append(element)
+        defer { path.removeLast() }
+        if scanner.current == UInt8(ascii: "[") {
+            throw CodecError.malformed("data\(label(path)) is ragged: expected a number, found an array")
+        }
+        throw CodecError.malformed("data\(label(path)) at byte \(index): expected a number, found \(scanner.describeCurrent())")
     }
 
     private static func label(_ path: [Int]) -> String { path.map { "[\($0)]" }.joined() }

@@ -1,0 +1,7 @@
+-- 1 KiB float32 tensor (256 elements: -1.0 and 1.0 alternating) as application/octet-stream.
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/octet-stream"
+wrk.headers["X-Tensor-Shape"] = "256"
+local minus_one = string.char(0x00, 0x00, 0x80, 0xBF)
+local one = string.char(0x00, 0x00, 0x80, 0x3F)
+wrk.body = string.rep(minus_one .. one, 128)
