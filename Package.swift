@@ -25,9 +25,10 @@ let package = Package(
         // C-locale strtod/strtof and the runtime's shortest float printer, for the JSON codec.
         .target(name: "CNumberText"),
         .target(name: "TensorCodecs", dependencies: ["TensorKernels", "CNumberText"], swiftSettings: swiftSettings),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "TensorHTTP",
-            dependencies: [.product(name: "Logging", package: "swift-log")],
+            dependencies: ["CZlib", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -71,6 +72,8 @@ let package = Package(
         .testTarget(
             name: "TensorCodecsTests",
             dependencies: ["TensorCodecs", "TensorKernels", "TensorTestSupport"],
+            exclude: ["Fixtures/make_fixtures.py"],
+            resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

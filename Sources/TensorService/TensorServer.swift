@@ -12,7 +12,7 @@ package final class TensorServer: Sendable {
         self.configuration = configuration
         self.logger = logger
         let pool = WorkerPool(threadCount: configuration.workers, maxQueue: configuration.maxQueue)
-        service = TensorService(pool: pool, logger: logger)
+        service = TensorService(pool: pool, maxBodyBytes: configuration.http.maxBodyBytes, logger: logger)
         http = HTTPServer(configuration: configuration.http, handler: service, logger: logger)
     }
 

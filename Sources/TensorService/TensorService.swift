@@ -10,10 +10,10 @@ package final class TensorService: HTTPHandler {
     private let draining = Atomic<Bool>(false)
     private let endpoint: LeakyReLUEndpoint
 
-    package init(pool: WorkerPool, logger: Logger) {
+    package init(pool: WorkerPool, maxBodyBytes: Int, logger: Logger) {
         self.pool = pool
         self.logger = logger
-        self.endpoint = LeakyReLUEndpoint(pool: pool)
+        self.endpoint = LeakyReLUEndpoint(pool: pool, maxBodyBytes: maxBodyBytes)
     }
 
     /// Readiness turns 503 from here on.

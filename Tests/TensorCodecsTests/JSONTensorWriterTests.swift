@@ -41,6 +41,19 @@ import TensorKernels
         #expect(printed == values.map(\.description))
     }
 
+    @Test("float64 text equals Swift's shortest description, integers and random values")
+    func float64MatchesDescription() throws {
+        var generator = SplitMix(seed: 10)
+        var values: [Double] = [2, 4, -1, 100, 1e22, 123_456_789, 0.5, -0.0]
+        while values.count < 100_000 {
+            let value = Double(bitPattern: generator.next())
+            if value.isFinite { values.append(value) }
+        }
+        let text = try write(.float64, [values.count], .flat, bytes(values))
+        let body = text[text.range(of: "\"data\":[")!.upperBound...].dropLast(2)
+        #expect(body.split(separator: ",").map(String.init) == values.map(\.description))
+    }
+
     @Test("Every float16 and bfloat16 pattern is written shortest and reads back to the same bits", arguments: [DType.float16, .bfloat16])
     func exhaustiveNarrowRoundTrip(dtype: DType) throws {
         let patterns = (0...UInt16.max).map { $0 }

@@ -13,7 +13,7 @@ enum ShortestDecimal {
 
     static func write(float value: Float, to output: UnsafeMutablePointer<UInt8>) -> Int {
         if !value.isFinite { return writeSpecial(Double(value), to: output) }
-        // This runtime's float32 printer leaves the positions of '0' digits unwritten, expecting a buffer that
+        // This runtime's printers leave the positions of some '0' digits unwritten, expecting a buffer that
         // already holds '0's; filling it first gives exactly `description`'s text (checked by a unit test).
         output.initialize(repeating: UInt8(ascii: "0"), count: maxLength)
         return output.withMemoryRebound(to: CChar.self, capacity: maxLength) {
@@ -23,6 +23,7 @@ enum ShortestDecimal {
 
     static func write(double value: Double, to output: UnsafeMutablePointer<UInt8>) -> Int {
         if !value.isFinite { return writeSpecial(value, to: output) }
+        output.initialize(repeating: UInt8(ascii: "0"), count: maxLength)
         return output.withMemoryRebound(to: CChar.self, capacity: maxLength) {
             swift_float64ToString($0, maxLength, value, false)
         }

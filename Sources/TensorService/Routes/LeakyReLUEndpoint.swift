@@ -2,16 +2,22 @@ import TensorCodecs
 import TensorHTTP
 import TensorKernels
 
-/// `POST /ops/leaky_relu`: decode the body, compute in place, answer in the negotiated format.
+/// `POST /ops/leaky_relu`: inflate, decode, compute in place, encode in the negotiated format, maybe gzip.
 package struct LeakyReLUEndpoint: Sendable {
     /// What the head alone decides, checked before the body is read (so `Expect: 100-continue` gets it early).
     package struct Plan: Sendable {
         var requestFormat: TensorFormat
         var answerFormat: TensorFormat
         var querySlope: Double?
+        var requestCoding: ContentCoding?
+        var gzipsAnswer: Bool
     }
 
+    /// Answers smaller than this are sent plain: compressing them saves less than it costs.
+    static let minimumGzipBytes = 1024
+
     let pool: WorkerPool
+    let maxBodyBytes: Int
 
     package static func plan(for head: HTTPRequestHead) throws(ServiceError) -> Plan {
         let supported = TensorFormat.allCases.map(\.mediaType).joined(separator: ", ")
@@ -21,14 +27,22 @@ package struct LeakyReLUEndpoint: Sendable {
         guard let requestFormat = TensorFormat(contentType: contentType) else {
             throw .unsupportedMediaType("Content-Type \(contentType.prefix(100)) is not supported; use one of \(supported).")
         }
-        for coding in head.headers.tokens("content-encoding") where coding != "identity" {
-            throw .unsupportedMediaType("Content-Encoding \(coding.prefix(32)) is not supported.")
+        let codings = head.headers.tokens("content-encoding").filter { $0 != "identity" }
+        var requestCoding: ContentCoding?
+        if let first = codings.first {
+            guard codings.count == 1, let coding = ContentCoding(token: first) else {
+                throw .unsupportedMediaType(
+                    "Content-Encoding \(codings.joined(separator: ", ").prefix(64)) is not supported; use gzip or deflate.")
+            }
+            requestCoding = coding
         }
         let candidates = [requestFormat] + TensorFormat.allCases.filter { $0 != requestFormat }
         guard let answerFormat = ContentNegotiator.choose(candidates, mediaType: \.mediaType, accept: head.headers["accept"]) else {
             throw .notAcceptable("None of \(supported) is acceptable to the request's Accept header.")
         }
-        return Plan(requestFormat: requestFormat, answerFormat: answerFormat, querySlope: try querySlope(head))
+        return Plan(
+            requestFormat: requestFormat, answerFormat: answerFormat, querySlope: try querySlope(head),
+            requestCoding: requestCoding, gzipsAnswer: AcceptEncoding.acceptsGzip(head.headers["accept-encoding"]))
     }
 
     private static func querySlope(_ head: HTTPRequestHead) throws(ServiceError) -> Double? {
@@ -39,28 +53,27 @@ package struct LeakyReLUEndpoint: Sendable {
         return value
     }
 
-    /// Decodes, computes and encodes. Runs on a worker thread; the body is computed where it lies.
+    /// Runs on a worker thread. The body is computed where it lies unless it had to be inflated first.
     package func run(_ request: HTTPRequest, plan: Plan) throws -> HTTPResponse {
-        switch plan.requestFormat {
-        case .json:
-            let decoded = try JSONTensorReader.read(UnsafeRawBufferPointer(request.body.bytes))
-            let slope = try Self.resolveSlope(query: plan.querySlope, body: decoded.negativeSlope)
-            var data = decoded.data
-            data.withUnsafeMutableBytes { raw in
-                guard let base = raw.baseAddress else { return }
-                ParallelKernel.apply(decoded.dtype, to: base, count: decoded.count, slope: slope, pool: pool)
+        var body = request.body
+        if let coding = plan.requestCoding {
+            do {
+                body = try Inflater.inflate(UnsafeRawBufferPointer(request.body.bytes), coding: coding, limit: maxBodyBytes)
+            } catch .tooLarge(let limit) {
+                throw HTTPRequestError.bodyTooLarge(limit: limit)
+            } catch .corrupt(let why) {
+                throw ServiceError.badRequest("malformed-compressed-body", "The \(coding.rawValue) body cannot be inflated: \(why).")
             }
-            let tensor = OutputTensor(dtype: decoded.dtype, shape: decoded.shape, layout: decoded.layout, storage: .bytes(data))
-            return try tensor.response(in: plan.answerFormat)
-        case .octetStream:
-            let header = try RawTensorHeader(request.head.headers, byteCount: request.body.count)
-            let slope = plan.querySlope ?? LeakyReLU.defaultSlope
-            ParallelKernel.apply(header.dtype, to: request.body.base, count: header.count, slope: slope, pool: pool)
-            let tensor = OutputTensor(
-                dtype: header.dtype, shape: header.shape, layout: .nested,
-                storage: .buffer(request.body, 0..<request.body.count))
-            return try tensor.response(in: plan.answerFormat)
         }
+        var (tensor, bodySlope) = try TensorDecoder.decode(body, format: plan.requestFormat, headers: request.head.headers)
+        tensor.compute(slope: try Self.resolveSlope(query: plan.querySlope, body: bodySlope), pool: pool)
+        var response = try tensor.response(in: plan.answerFormat)
+        response.headers.append((name: "Vary", value: "Accept, Accept-Encoding"))
+        if plan.gzipsAnswer && response.bodyCount >= Self.minimumGzipBytes {
+            response.body = [.bytes(Deflater.gzip(response.body, totalCount: response.bodyCount))]
+            response.headers.append((name: "Content-Encoding", value: "gzip"))
+        }
+        return response
     }
 
     static func resolveSlope(query: Double?, body: Double?) throws(ServiceError) -> Double {
@@ -69,30 +82,5 @@ package struct LeakyReLUEndpoint: Sendable {
                 "conflicting-negative-slope", "negative_slope is \(query) in the query but \(body) in the body; send one.")
         }
         return query ?? body ?? LeakyReLU.defaultSlope
-    }
-}
-
-/// `X-Tensor-Dtype` and `X-Tensor-Shape` of an octet-stream request, checked against the body's size.
-struct RawTensorHeader {
-    var dtype: DType
-    var shape: [Int]
-    var count: Int
-
-    init(_ headers: HTTPHeaders, byteCount: Int) throws(CodecError) {
-        dtype = try headers["x-tensor-dtype"].map { name throws(CodecError) in try DTypeName.parse(name) } ?? .float32
-        if let value = headers["x-tensor-shape"] {
-            shape = try TensorShape.parseHeader(value)
-            count = try TensorShape.elementCount(shape)
-            let expected = try TensorShape.byteCount(elements: count, itemSize: dtype.itemSize)
-            guard expected == byteCount else {
-                throw CodecError(.malformed, "X-Tensor-Shape \(shape) of \(dtype.rawValue) needs \(expected) bytes; the body has \(byteCount)")
-            }
-        } else {
-            guard byteCount % dtype.itemSize == 0 else {
-                throw CodecError(.malformed, "the body's \(byteCount) bytes are not a whole number of \(dtype.rawValue) elements (\(dtype.itemSize) bytes each)")
-            }
-            count = byteCount / dtype.itemSize
-            shape = [count]
-        }
     }
 }

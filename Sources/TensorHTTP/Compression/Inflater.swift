@@ -1,0 +1,67 @@
+import CZlib
+
+/// Why a compressed body could not be inflated.
+package enum InflateError: Error, Equatable, Sendable {
+    /// The inflated body would pass the limit; inflating stopped there.
+    case tooLarge(limit: Int)
+    /// Not a valid stream of the coding, or cut short.
+    case corrupt(String)
+}
+
+/// Inflates a gzip or deflate body as a stream, never producing more than `limit` bytes: a body built to expand
+/// without bound (a "gzip bomb") costs at most the limit's worth of work and memory.
+package enum Inflater {
+    package static func inflate(
+        _ input: UnsafeRawBufferPointer, coding: ContentCoding, limit: Int
+    ) throws(InflateError) -> ByteBuffer {
+        do {
+            // windowBits: 15 + 16 reads gzip, 15 reads zlib, -15 reads raw deflate.
+            return try run(input, windowBits: coding == .gzip ? 31 : 15, limit: limit)
+        } catch .corrupt(let why) where coding == .deflate {
+            do {
+                return try run(input, windowBits: -15, limit: limit)
+            } catch .corrupt {
+                throw .corrupt(why)
+            }
+        }
+    }
+
+    private static func run(_ input: UnsafeRawBufferPointer, windowBits: Int32, limit: Int) throws(InflateError) -> ByteBuffer {
+        var stream = z_stream()
+        guard inflateInit2_(&stream, windowBits, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+            throw .corrupt("the decompressor could not start")
+        }
+        defer { inflateEnd(&stream) }
+        // Start near a typical ratio, then grow geometrically; never past the limit (+1 to detect passing it).
+        let output = ByteBuffer(capacity: min(max(input.count * 4, 4096), limit + 1))
+        var consumed = 0
+        while true {
+            if output.count == output.capacity {
+                guard output.capacity <= limit else { throw .tooLarge(limit: limit) }
+                output.reserve(min(output.capacity * 2, limit + 1))
+            }
+            let chunk = min(input.count - consumed, Int(UInt32.max))
+            stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: UInt8.self).advanced(by: consumed))
+            stream.avail_in = UInt32(chunk)
+            stream.next_out = (output.base + output.count).assumingMemoryBound(to: UInt8.self)
+            let space = output.capacity - output.count
+            stream.avail_out = UInt32(min(space, Int(UInt32.max)))
+            let status = CZlib.inflate(&stream, Z_NO_FLUSH)
+            consumed += chunk - Int(stream.avail_in)
+            output.count += min(space, Int(UInt32.max)) - Int(stream.avail_out)
+            if output.count > limit { throw .tooLarge(limit: limit) }
+            switch status {
+            case Z_STREAM_END:
+                guard consumed == input.count else { throw .corrupt("bytes follow the end of the compressed stream") }
+                return output
+            case Z_OK:
+                continue
+            case Z_BUF_ERROR:
+                // No progress possible: with output space left, the input ended early.
+                if output.count < output.capacity { throw .corrupt("the compressed stream is truncated") }
+            default:
+                throw .corrupt(stream.msg.map { String(cString: $0) } ?? "zlib error \(status)")
+            }
+        }
+    }
+}
