@@ -9,11 +9,13 @@ package final class TensorService: HTTPHandler {
     private let logger: Logger
     private let draining = Atomic<Bool>(false)
     private let endpoint: LeakyReLUEndpoint
+    private let kserve: KServeEndpoint
 
     package init(pool: WorkerPool, maxBodyBytes: Int, logger: Logger) {
         self.pool = pool
         self.logger = logger
         self.endpoint = LeakyReLUEndpoint(pool: pool, maxBodyBytes: maxBodyBytes)
+        self.kserve = KServeEndpoint(pool: pool, maxBodyBytes: maxBodyBytes)
     }
 
     /// Readiness turns 503 from here on.
@@ -25,6 +27,7 @@ package final class TensorService: HTTPHandler {
         do {
             let route = try Route.resolve(method: head.method, path: head.path)
             if route == .leakyReLU { _ = try LeakyReLUEndpoint.plan(for: head) }
+            if route == .infer { _ = try KServeEndpoint.plan(for: head) }
             return nil
         } catch {
             return ProblemRenderer.response(for: error, path: head.path, logger: logger)
@@ -53,21 +56,43 @@ package final class TensorService: HTTPHandler {
             }
         case .openAPI:
             respond(HTTPResponse(status: 200, contentType: "application/yaml", body: OpenAPIDocument.bytes))
+        case .serverMetadata:
+            respond(KServeEndpoint.serverMetadata())
+        case .serverLive:
+            respond(KServeEndpoint.json("{\"live\":true}"))
+        case .serverReady, .modelReady:
+            respond(KServeEndpoint.json(isDraining ? "{\"ready\":false}" : "{\"ready\":true}", status: isDraining ? 503 : 200))
+        case .modelMetadata:
+            respond(KServeEndpoint.modelMetadata())
         case .leakyReLU:
-            runLeakyReLU(request, respond: respond)
+            let endpoint = self.endpoint
+            runOnWorker(request, respond: respond) { head throws(ServiceError) in
+                let plan = try LeakyReLUEndpoint.plan(for: head)
+                return { request in try endpoint.run(request, plan: plan) }
+            }
+        case .infer:
+            let kserve = self.kserve
+            runOnWorker(request, respond: respond) { head throws(ServiceError) in
+                let plan = try KServeEndpoint.plan(for: head)
+                return { request in try kserve.infer(request, plan: plan) }
+            }
         }
     }
 
-    private func runLeakyReLU(_ request: consuming HTTPRequest, respond: @escaping @Sendable (HTTPResponse) -> Void) {
+    /// Plans from the head on this (I/O) queue, then runs the work on a worker; a full queue is 503.
+    private func runOnWorker(
+        _ request: consuming HTTPRequest, respond: @escaping @Sendable (HTTPResponse) -> Void,
+        plan: (HTTPRequestHead) throws(ServiceError) -> @Sendable (HTTPRequest) throws -> HTTPResponse
+    ) {
         let path = request.head.path
-        let plan: LeakyReLUEndpoint.Plan
+        let work: @Sendable (HTTPRequest) throws -> HTTPResponse
         do {
-            plan = try LeakyReLUEndpoint.plan(for: request.head)
+            work = try plan(request.head)
         } catch {
             respond(ProblemRenderer.response(for: error, path: path, logger: logger))
             return
         }
-        let job = LeakyReLUJob(request: request, plan: plan, endpoint: endpoint, logger: logger, respond: respond)
+        let job = WorkerJob(request: request, work: work, logger: logger, respond: respond)
         if pool.submit({ job.run() }) == .rejected {
             respond(ProblemRenderer.response(
                 for: ServiceError.unavailable("All \(pool.maxQueue) queue slots are taken; retry shortly."), path: path,
@@ -91,16 +116,15 @@ package final class TensorService: HTTPHandler {
 }
 
 /// One request's tensor work, carried to a worker thread.
-private struct LeakyReLUJob: Sendable {
+private struct WorkerJob: Sendable {
     let request: HTTPRequest
-    let plan: LeakyReLUEndpoint.Plan
-    let endpoint: LeakyReLUEndpoint
+    let work: @Sendable (HTTPRequest) throws -> HTTPResponse
     let logger: Logger
     let respond: @Sendable (HTTPResponse) -> Void
 
     func run() {
         do {
-            respond(try endpoint.run(request, plan: plan))
+            respond(try work(request))
         } catch {
             respond(ProblemRenderer.response(for: error, path: request.head.path, logger: logger))
         }

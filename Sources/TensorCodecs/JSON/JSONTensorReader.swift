@@ -81,11 +81,18 @@ public enum JSONTensorReader {
             finalShape = inferred.shape
             layout = .nested
         }
-        let byteCount = try TensorShape.byteCount(elements: inferred.count, itemSize: dtype.itemSize)
+        let data = try readNumbers(body, from: dataStart, count: inferred.count, dtype: dtype)
+        return JSONTensorRequest(dtype: dtype, shape: finalShape, layout: layout, negativeSlope: slope, data: data)
+    }
+
+    /// Reads `count` numbers of a `data` value that starts at `start` (and was checked by `DataStructure.scan`) into
+    /// a new buffer of `dtype` elements.
+    static func readNumbers(_ body: UnsafeRawBufferPointer, from start: Int, count: Int, dtype: DType) throws(CodecError) -> [UInt8] {
+        let byteCount = try TensorShape.byteCount(elements: count, itemSize: dtype.itemSize)
         var failure: CodecError?
         let data = [UInt8](unsafeUninitializedCapacity: byteCount) { buffer, initialized in
             do {
-                try fillNumbers(body, from: dataStart, count: inferred.count, dtype: dtype, into: UnsafeMutableRawBufferPointer(buffer))
+                try fillNumbers(body, from: start, count: count, dtype: dtype, into: UnsafeMutableRawBufferPointer(buffer))
                 initialized = byteCount
             } catch {
                 failure = error as? CodecError
@@ -93,7 +100,7 @@ public enum JSONTensorReader {
             }
         }
         if let failure { throw failure }
-        return JSONTensorRequest(dtype: dtype, shape: finalShape, layout: layout, negativeSlope: slope, data: data)
+        return data
     }
 
     /// Second pass: reads the numbers in order into `output`, checking each number's syntax and the separators

@@ -34,7 +34,17 @@ public enum JSONTensorWriter {
         }
     }
 
-    /// Just the `data` value, nested as NumPy's `tolist()` (a bare number for 0-d), for other encoders.
+    /// Just a flat JSON array of the elements, `[1.0,-0.01]`, for protocols that wrap it themselves.
+    public static func flatArray(dtype: DType, data: UnsafeRawBufferPointer) -> [UInt8] {
+        let count = data.count / dtype.itemSize
+        return [UInt8](unsafeUninitializedCapacity: 2 + count * (ShortestDecimal.maxLength + 1)) { buffer, initialized in
+            var cursor = buffer.baseAddress!
+            var writer = ElementWriter(dtype: dtype, data: data)
+            writer.writeArray(dimensions: [count][...], to: &cursor)
+            initialized = cursor - buffer.baseAddress!
+        }
+    }
+
     static func bracketCount(shape: [Int]) throws(CodecError) -> Int {
         var total = 0
         var arrays = 1

@@ -1,10 +1,16 @@
 import CZlib
 
-/// gzip-encodes answers. Level 1: on these tensors a higher level buys little size and costs much time.
+/// Compresses answers. Level 1: on these tensors a higher level buys little size and costs much time.
 package enum Deflater {
     package static func gzip(_ segments: [BodySegment], totalCount: Int, level: Int32 = 1) -> [UInt8] {
+        compress(segments, totalCount: totalCount, coding: .gzip, level: level)
+    }
+
+    /// The segments as one gzip or zlib-wrapped deflate stream.
+    package static func compress(_ segments: [BodySegment], totalCount: Int, coding: ContentCoding, level: Int32 = 1) -> [UInt8] {
         var stream = z_stream()
-        guard deflateInit2_(&stream, level, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+        // windowBits: 15 + 16 writes a gzip wrapper, 15 a zlib one.
+        guard deflateInit2_(&stream, level, Z_DEFLATED, coding == .gzip ? 31 : 15, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
             preconditionFailure("zlib's deflateInit2 failed with valid arguments")
         }
         defer { deflateEnd(&stream) }

@@ -28,6 +28,10 @@ package struct ServiceError: ProblemConvertible, Equatable {
         ServiceError(status: 404, problemType: "not-found", detail: "No resource at \(path.prefix(200)).")
     }
 
+    package static func unknownModel(_ detail: String) -> ServiceError {
+        ServiceError(status: 404, problemType: "unknown-model", detail: detail)
+    }
+
     package static func methodNotAllowed(_ method: String, allowed: [String]) -> ServiceError {
         ServiceError(
             status: 405, problemType: "method-not-allowed",

@@ -1,11 +1,15 @@
 import Foundation
 
-/// Whether a client takes gzip answers, from `Accept-Encoding` (RFC 9110 §12.5.3): q-values honoured, `q=0`
-/// excludes, `*` stands for any coding not named.
+import TensorHTTP
+
+/// Which coding a client takes answers in, from `Accept-Encoding` (RFC 9110 §12.5.3): q-values honoured, `q=0`
+/// excludes, `*` stands for any coding not named. gzip wins ties; deflate is there for clients such as tritonclient
+/// that ask for it alone.
 enum AcceptEncoding {
-    static func acceptsGzip(_ value: String?) -> Bool {
-        guard let value else { return false }
+    static func preferredCoding(_ value: String?) -> ContentCoding? {
+        guard let value else { return nil }
         var gzip: Double?
+        var deflate: Double?
         var wildcard: Double?
         for element in value.split(separator: ",") {
             let parts = element.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
@@ -15,8 +19,18 @@ enum AcceptEncoding {
                 quality = Double(parameter.dropFirst(2)) ?? 1
             }
             if coding == "gzip" || coding == "x-gzip" { gzip = quality }
+            if coding == "deflate" { deflate = quality }
             if coding == "*" { wildcard = quality }
         }
-        return (gzip ?? wildcard ?? 0) > 0
+        let gzipQuality = gzip ?? wildcard ?? 0, deflateQuality = deflate ?? wildcard ?? 0
+        if gzipQuality > 0 && gzipQuality >= deflateQuality { return .gzip }
+        return deflateQuality > 0 ? .deflate : nil
+    }
+
+    /// Compresses `response` in place when the client takes a coding and the answer is big enough to gain.
+    static func compress(_ response: inout HTTPResponse, coding: ContentCoding?, minimumBytes: Int = 1024) {
+        guard let coding, response.bodyCount >= minimumBytes else { return }
+        response.body = [.bytes(Deflater.compress(response.body, totalCount: response.bodyCount, coding: coding))]
+        response.headers.append((name: "Content-Encoding", value: coding.rawValue))
     }
 }

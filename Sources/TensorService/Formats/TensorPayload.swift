@@ -96,6 +96,11 @@ struct TensorPayload {
         }
     }
 
+    /// The elements as they lie now.
+    func withBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+        try withBytes(of: storage, body)
+    }
+
     private func withBytes<Result>(of segment: BodySegment, _ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
         switch segment {
         case .bytes(let array): return try array.withUnsafeBytes(body)

@@ -10,11 +10,8 @@ package struct LeakyReLUEndpoint: Sendable {
         var answerFormat: TensorFormat
         var querySlope: Double?
         var requestCoding: ContentCoding?
-        var gzipsAnswer: Bool
+        var answerCoding: ContentCoding?
     }
-
-    /// Answers smaller than this are sent plain: compressing them saves less than it costs.
-    static let minimumGzipBytes = 1024
 
     let pool: WorkerPool
     let maxBodyBytes: Int
@@ -27,22 +24,14 @@ package struct LeakyReLUEndpoint: Sendable {
         guard let requestFormat = TensorFormat(contentType: contentType) else {
             throw .unsupportedMediaType("Content-Type \(contentType.prefix(100)) is not supported; use one of \(supported).")
         }
-        let codings = head.headers.tokens("content-encoding").filter { $0 != "identity" }
-        var requestCoding: ContentCoding?
-        if let first = codings.first {
-            guard codings.count == 1, let coding = ContentCoding(token: first) else {
-                throw .unsupportedMediaType(
-                    "Content-Encoding \(codings.joined(separator: ", ").prefix(64)) is not supported; use gzip or deflate.")
-            }
-            requestCoding = coding
-        }
+        let requestCoding = try RequestCoding.parse(head.headers)
         let candidates = [requestFormat] + TensorFormat.allCases.filter { $0 != requestFormat }
         guard let answerFormat = ContentNegotiator.choose(candidates, mediaType: \.mediaType, accept: head.headers["accept"]) else {
             throw .notAcceptable("None of \(supported) is acceptable to the request's Accept header.")
         }
         return Plan(
             requestFormat: requestFormat, answerFormat: answerFormat, querySlope: try querySlope(head),
-            requestCoding: requestCoding, gzipsAnswer: AcceptEncoding.acceptsGzip(head.headers["accept-encoding"]))
+            requestCoding: requestCoding, answerCoding: AcceptEncoding.preferredCoding(head.headers["accept-encoding"]))
     }
 
     private static func querySlope(_ head: HTTPRequestHead) throws(ServiceError) -> Double? {
@@ -55,24 +44,12 @@ package struct LeakyReLUEndpoint: Sendable {
 
     /// Runs on a worker thread. The body is computed where it lies unless it had to be inflated first.
     package func run(_ request: HTTPRequest, plan: Plan) throws -> HTTPResponse {
-        var body = request.body
-        if let coding = plan.requestCoding {
-            do {
-                body = try Inflater.inflate(UnsafeRawBufferPointer(request.body.bytes), coding: coding, limit: maxBodyBytes)
-            } catch .tooLarge(let limit) {
-                throw HTTPRequestError.bodyTooLarge(limit: limit)
-            } catch .corrupt(let why) {
-                throw ServiceError.badRequest("malformed-compressed-body", "The \(coding.rawValue) body cannot be inflated: \(why).")
-            }
-        }
+        let body = try RequestCoding.inflate(request.body, coding: plan.requestCoding, limit: maxBodyBytes)
         var (tensor, bodySlope) = try TensorDecoder.decode(body, format: plan.requestFormat, headers: request.head.headers)
         tensor.compute(slope: try Self.resolveSlope(query: plan.querySlope, body: bodySlope), pool: pool)
         var response = try tensor.response(in: plan.answerFormat)
         response.headers.append((name: "Vary", value: "Accept, Accept-Encoding"))
-        if plan.gzipsAnswer && response.bodyCount >= Self.minimumGzipBytes {
-            response.body = [.bytes(Deflater.gzip(response.body, totalCount: response.bodyCount))]
-            response.headers.append((name: "Content-Encoding", value: "gzip"))
-        }
+        AcceptEncoding.compress(&response, coding: plan.answerCoding)
         return response
     }
 

@@ -1,28 +1,68 @@
-/// The resources the service answers, with their allowed methods; the route label names them in logs and metrics.
+/// The resources the service answers, with their allowed methods. The raw value is the route's template, which
+/// names it in logs and metrics (never the raw path, whose variety is unbounded).
 package enum Route: String, CaseIterable, Sendable {
     case leakyReLU = "/ops/leaky_relu"
     case healthz = "/healthz"
     case readyz = "/readyz"
     case openAPI = "/openapi.yaml"
+    case serverMetadata = "/v2"
+    case serverLive = "/v2/health/live"
+    case serverReady = "/v2/health/ready"
+    case modelMetadata = "/v2/models/{model}[/versions/{version}]"
+    case modelReady = "/v2/models/{model}[/versions/{version}]/ready"
+    case infer = "/v2/models/{model}[/versions/{version}]/infer"
+
+    /// The one model this service serves, and its one version.
+    package static let modelName = "leaky_relu"
+    package static let modelVersion = "1"
 
     package var allowedMethods: [String] {
         switch self {
-        case .leakyReLU: ["POST"]
-        case .healthz, .readyz, .openAPI: ["GET"]
+        case .leakyReLU, .infer: ["POST"]
+        default: ["GET"]
         }
     }
 
-    package init?(path: Substring) {
-        guard let route = Route(rawValue: String(path)) else { return nil }
-        self = route
-    }
+    /// Whether errors on this route use the Open Inference Protocol's `{"error": ...}` form.
+    package var isKServe: Bool { rawValue.hasPrefix("/v2") }
 
     /// The route for a request, or the 404/405 to answer instead.
     package static func resolve(method: String, path: Substring) throws(ServiceError) -> Route {
-        guard let route = Route(path: path) else { throw .notFound(path) }
+        guard let route = try match(path) else { throw .notFound(path) }
         guard route.allowedMethods.contains(method) else {
             throw .methodNotAllowed(method, allowed: route.allowedMethods)
         }
         return route
+    }
+
+    private static func match(_ path: Substring) throws(ServiceError) -> Route? {
+        switch path {
+        case "/ops/leaky_relu": return .leakyReLU
+        case "/healthz": return .healthz
+        case "/readyz": return .readyz
+        case "/openapi.yaml": return .openAPI
+        case "/v2": return .serverMetadata
+        case "/v2/health/live": return .serverLive
+        case "/v2/health/ready": return .serverReady
+        default: break
+        }
+        var parts = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        guard parts.count >= 3, parts.removeFirst() == "v2", parts.removeFirst() == "models" else { return nil }
+        let model = parts.removeFirst()
+        guard model == modelName else { throw .unknownModel("model \"\(model.prefix(64))\" is not served here; the model is \"\(modelName)\"") }
+        if parts.first == "versions" {
+            parts.removeFirst()
+            guard let version = parts.first else { return nil }
+            parts.removeFirst()
+            guard version == modelVersion else {
+                throw .unknownModel("version \"\(version.prefix(16))\" of \(modelName) is not served here; the version is \"\(modelVersion)\"")
+            }
+        }
+        switch Array(parts) {
+        case []: return .modelMetadata
+        case ["ready"]: return .modelReady
+        case ["infer"]: return .infer
+        default: return nil
+        }
     }
 }

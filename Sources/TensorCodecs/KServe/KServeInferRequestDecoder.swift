@@ -1,0 +1,218 @@
+import TensorKernels
+
+/// Reads an Open Inference Protocol infer request: a JSON header, then (with the binary tensor extension) the raw
+/// tensor bytes, whose split is given by `Inference-Header-Content-Length`.
+///
+/// The service's one model takes exactly one input, `input`, and has one output, `output`.
+public enum KServeInferRequestDecoder {
+    public static let inputName = "input"
+    public static let outputName = "output"
+
+    /// Decodes `body`; `headerLength` is the value of `Inference-Header-Content-Length`, nil when the body is all JSON.
+    public static func decode(_ body: UnsafeRawBufferPointer, headerLength: Int?) throws(CodecError) -> KServeInferRequest {
+        let jsonLength = headerLength ?? body.count
+        guard jsonLength >= 0, jsonLength <= body.count else {
+            throw .malformed("Inference-Header-Content-Length \(jsonLength) is larger than the body (\(body.count) bytes)")
+        }
+        let json = UnsafeRawBufferPointer(rebasing: body[0..<jsonLength])
+        var scanner = JSONScanner(json)
+        var request = RawRequest()
+        try forEachMember(&scanner) { key, scanner throws(CodecError) in
+            switch key {
+            case "id": request.id = try scanner.readString()
+            case "parameters":
+                try forEachMember(&scanner) { name, scanner throws(CodecError) in
+                    switch name {
+                    case "negative_slope":
+                        let number = try scanner.readNumber()
+                        let value = number.double(in: scanner.bytes)
+                        guard value.isFinite else { throw .malformed("parameters.negative_slope must be a finite number") }
+                        request.slope = value
+                    case "binary_data_output": request.binaryDataOutput = try readBool(&scanner, "parameters.binary_data_output")
+                    default: try scanner.skipValue()
+                    }
+                }
+            case "inputs":
+                try forEachElement(&scanner) { index, scanner throws(CodecError) in
+                    guard index == 0 else { throw .malformed("inputs[\(index)]: the model takes one input, \"\(inputName)\"; a second was sent") }
+                    request.input = try readInput(&scanner)
+                }
+            case "outputs":
+                var outputs: [KServeInferRequest.RequestedOutput] = []
+                try forEachElement(&scanner) { index, scanner throws(CodecError) in
+                    outputs.append(try readOutput(&scanner, index: index))
+                }
+                request.outputs = outputs
+            default: try scanner.skipValue()
+            }
+        }
+        scanner.skipWhitespace()
+        guard scanner.isAtEnd else { throw scanner.error("unexpected \(scanner.describeCurrent()) after the JSON header") }
+        return try assemble(request, body: body, jsonLength: jsonLength)
+    }
+
+    private struct RawInput {
+        var name: String?
+        var datatype: String?
+        var shape: [Int]?
+        var binarySize: Int?
+        var data: (start: Int, count: Int)?
+    }
+
+    private struct RawRequest {
+        var id: String?
+        var slope: Double?
+        var binaryDataOutput = false
+        var input: RawInput?
+        var outputs: [KServeInferRequest.RequestedOutput]?
+    }
+
+    private static func readInput(_ scanner: inout JSONScanner) throws(CodecError) -> RawInput {
+        var input = RawInput()
+        try forEachMember(&scanner) { key, scanner throws(CodecError) in
+            switch key {
+            case "name": input.name = try scanner.readString()
+            case "datatype": input.datatype = try scanner.readString()
+            case "shape": input.shape = try scanner.readIntegerArray(name: "inputs[0].shape")
+            case "parameters":
+                try forEachMember(&scanner) { name, scanner throws(CodecError) in
+                    guard name == "binary_data_size" else { return try scanner.skipValue() }
+                    input.binarySize = try scanner.readNonNegativeInteger("inputs[0].parameters.binary_data_size")
+                }
+            case "data":
+                scanner.skipWhitespace()
+                let start = scanner.index
+                input.data = (start, try DataStructure.scan(&scanner).count)
+            default: try scanner.skipValue()
+            }
+        }
+        return input
+    }
+
+    private static func readOutput(_ scanner: inout JSONScanner, index: Int) throws(CodecError) -> KServeInferRequest.RequestedOutput {
+        var name: String?
+        var binary: Bool?
+        try forEachMember(&scanner) { key, scanner throws(CodecError) in
+            switch key {
+            case "name": name = try scanner.readString()
+            case "parameters":
+                try forEachMember(&scanner) { parameter, scanner throws(CodecError) in
+                    guard parameter == "binary_data" else { return try scanner.skipValue() }
+                    binary = try readBool(&scanner, "outputs[\(index)].parameters.binary_data")
+                }
+            default: try scanner.skipValue()
+            }
+        }
+        guard let name else { throw .malformed("outputs[\(index)] has no name") }
+        guard name == outputName else {
+            throw .malformed("outputs[\(index)]: unknown output \"\(name.prefix(64))\"; the model's only output is \"\(outputName)\"")
+        }
+        return KServeInferRequest.RequestedOutput(name: name, binaryData: binary)
+    }
+
+    private static func assemble(_ raw: RawRequest, body: UnsafeRawBufferPointer, jsonLength: Int) throws(CodecError) -> KServeInferRequest {
+        guard let input = raw.input else { throw .malformed("inputs is missing or empty: the model takes one input, \"\(inputName)\"") }
+        guard let name = input.name else { throw .malformed("inputs[0] has no name") }
+        guard name == inputName else { throw .malformed("inputs[0]: unknown input \"\(name.prefix(64))\"; the model's input is \"\(inputName)\"") }
+        guard let datatype = input.datatype else { throw .malformed("inputs[0] has no datatype") }
+        let dtype = try KServeDatatype.dtype(named: datatype)
+        guard let shape = input.shape else { throw .malformed("inputs[0] has no shape") }
+        let count = try TensorShape.elementCount(shape)
+        let byteCount = try TensorShape.byteCount(elements: count, itemSize: dtype.itemSize)
+        let data: KServeInferRequest.InputData
+        if let size = input.binarySize {
+            guard input.data == nil else { throw .malformed("inputs[0] has both data and binary_data_size") }
+            guard size == byteCount else {
+                throw .malformed("inputs[0]: binary_data_size \(size) does not match shape \(shape) of \(datatype) (\(byteCount) bytes)")
+            }
+            guard jsonLength + size == body.count else {
+                throw .malformed("the binary data after the \(jsonLength)-byte JSON header is \(body.count - jsonLength) bytes; binary_data_size says \(size)")
+            }
+            data = .binary(jsonLength..<(jsonLength + size))
+        } else {
+            guard let json = input.data else { throw .malformed("inputs[0] has neither data nor binary_data_size") }
+            guard json.count == count else {
+                throw .malformed("inputs[0]: data has \(json.count) elements but shape \(shape) needs \(count)")
+            }
+            guard jsonLength == body.count else {
+                throw .malformed("\(body.count - jsonLength) bytes follow the JSON header but no input declares binary_data_size")
+            }
+            data = .json(try JSONTensorReader.readNumbers(body, from: json.start, count: count, dtype: dtype))
+        }
+        return KServeInferRequest(
+            id: raw.id, negativeSlope: raw.slope, binaryDataOutput: raw.binaryDataOutput, inputName: name, dtype: dtype,
+            shape: shape, data: data, outputs: raw.outputs?.isEmpty == true ? nil : raw.outputs)
+    }
+
+    // MARK: - JSON walking
+
+    private static func forEachMember(
+        _ scanner: inout JSONScanner, _ body: (String, inout JSONScanner) throws(CodecError) -> Void
+    ) throws(CodecError) {
+        try scanner.expect(UInt8(ascii: "{"), "an object")
+        scanner.skipWhitespace()
+        if scanner.current == UInt8(ascii: "}") {
+            scanner.index += 1
+            return
+        }
+        while true {
+            let key = try scanner.readString()
+            try scanner.expect(UInt8(ascii: ":"), "':'")
+            try body(key, &scanner)
+            scanner.skipWhitespace()
+            if scanner.current == UInt8(ascii: "}") {
+                scanner.index += 1
+                return
+            }
+            try scanner.expect(UInt8(ascii: ","), "',' or '}'")
+        }
+    }
+
+    private static func forEachElement(
+        _ scanner: inout JSONScanner, _ body: (Int, inout JSONScanner) throws(CodecError) -> Void
+    ) throws(CodecError) {
+        try scanner.expect(UInt8(ascii: "["), "an array")
+        scanner.skipWhitespace()
+        if scanner.current == UInt8(ascii: "]") {
+            scanner.index += 1
+            return
+        }
+        var index = 0
+        while true {
+            try body(index, &scanner)
+            index += 1
+            scanner.skipWhitespace()
+            if scanner.current == UInt8(ascii: "]") {
+                scanner.index += 1
+                return
+            }
+            try scanner.expect(UInt8(ascii: ","), "',' or ']'")
+        }
+    }
+
+    private static func readBool(_ scanner: inout JSONScanner, _ name: String) throws(CodecError) -> Bool {
+        scanner.skipWhitespace()
+        if scanner.current == UInt8(ascii: "t") {
+            try scanner.literal("true")
+            return true
+        }
+        if scanner.current == UInt8(ascii: "f") {
+            try scanner.literal("false")
+            return false
+        }
+        throw .malformed("\(name) must be true or false")
+    }
+}
+
+extension JSONScanner {
+    /// A non-negative integer value, read with the shape reader's checks.
+    mutating func readNonNegativeInteger(_ name: String) throws(CodecError) -> Int {
+        skipWhitespace()
+        let start = index
+        let number = try readNumber()
+        guard number.special == .none, !number.isNegative, !number.isTruncated, number.exponent == 0,
+            number.mantissa <= UInt64(Int.max)
+        else { throw CodecError.malformed("\(name) at byte \(start) is not a non-negative integer") }
+        return Int(number.mantissa)
+    }
+}

@@ -1,0 +1,26 @@
+import TensorHTTP
+
+/// A request body's `Content-Encoding`: checked from the head, inflated on a worker.
+enum RequestCoding {
+    /// gzip, deflate, or nil for identity; anything else (or a stack of codings) is 415.
+    static func parse(_ headers: HTTPHeaders) throws(ServiceError) -> ContentCoding? {
+        let codings = headers.tokens("content-encoding").filter { $0 != "identity" }
+        guard let first = codings.first else { return nil }
+        guard codings.count == 1, let coding = ContentCoding(token: first) else {
+            throw .unsupportedMediaType("Content-Encoding \(codings.joined(separator: ", ").prefix(64)) is not supported; use gzip or deflate.")
+        }
+        return coding
+    }
+
+    /// The body as sent, or inflated: 413 past `limit`, 400 when corrupt.
+    static func inflate(_ body: ByteBuffer, coding: ContentCoding?, limit: Int) throws -> ByteBuffer {
+        guard let coding else { return body }
+        do {
+            return try Inflater.inflate(UnsafeRawBufferPointer(body.bytes), coding: coding, limit: limit)
+        } catch .tooLarge(let limit) {
+            throw HTTPRequestError.bodyTooLarge(limit: limit)
+        } catch .corrupt(let why) {
+            throw ServiceError.badRequest("malformed-compressed-body", "The \(coding.rawValue) body cannot be inflated: \(why).")
+        }
+    }
+}
