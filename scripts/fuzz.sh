@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Builds one libFuzzer target with AddressSanitizer and runs it for SECONDS over its committed seed corpus.
+#   scripts/fuzz.sh http|json|octet|npy|kserve SECONDS
+# Exits non-zero on a crash, leak or timeout; the input that caused it is left in fuzz-artifacts/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+target=${1:?usage: scripts/fuzz.sh http|json|octet|npy|kserve SECONDS}
+seconds=${2:-60}
+export SWIFT_BACKTRACE=enable=no
+
+build=.build-fuzz/$target
+mkdir -p "$build/obj" fuzz-artifacts/"$target"
+module=TensorCodecs
+[ "$target" = http ] && module=TensorHTTP
+swift_flags=(-sanitize=fuzzer,address -parse-as-library -O -g -package-name tensor_service -module-name "$module"
+    -Xcc -fmodule-map-file=Sources/CNumberText/include/module.modulemap -I Sources/CNumberText/include)
+
+codec_sources() {
+    ls Sources/TensorCodecs/*.swift Sources/TensorCodecs/JSON/*.swift Sources/TensorCodecs/NPY/*.swift \
+        Sources/TensorCodecs/KServe/*.swift
+}
+
+# The codecs import TensorKernels: build it as a module of its own (Swift and C), instrumented the same way.
+build_kernels() {
+    mkdir -p "$build/kernels"
+    for source in Sources/CTensorKernels/*.c; do
+        clang -c -O1 -g -fsanitize=fuzzer-no-link,address -I Sources/CTensorKernels/include "$source" \
+            -o "$build/kernels/$(basename "$source" .c).o"
+        objects+=("$build/kernels/$(basename "$source" .c).o")
+    done
+    swiftc -sanitize=fuzzer,address -parse-as-library -O -g -package-name tensor_service -module-name TensorKernels -emit-module -emit-library -static \
+        -Xcc -fmodule-map-file=Sources/CTensorKernels/include/module.modulemap -I Sources/CTensorKernels/include \
+        -emit-module-path "$build/kernels/TensorKernels.swiftmodule" -o "$build/kernels/libTensorKernels.a" \
+        Sources/TensorKernels/*.swift
+    objects+=("$build/kernels/libTensorKernels.a")
+    swift_flags+=(-I "$build/kernels" -Xcc -fmodule-map-file=Sources/CTensorKernels/include/module.modulemap)
+}
+
+case "$target" in
+http)
+    sources=$(ls Sources/TensorHTTP/Parser/*.swift Sources/TensorHTTP/Socket/ByteBuffer.swift Sources/TensorHTTP/Socket/InputBuffer.swift)
+    harness=Tests/Fuzz/Harness/FuzzHTTP.swift
+    c_sources=""
+    ;;
+json | octet | npy | kserve)
+    sources=$(codec_sources)
+    case "$target" in
+    json) harness=Tests/Fuzz/Harness/FuzzJSON.swift ;;
+    octet) harness=Tests/Fuzz/Harness/FuzzOctet.swift ;;
+    npy) harness=Tests/Fuzz/Harness/FuzzNPY.swift ;;
+    kserve) harness=Tests/Fuzz/Harness/FuzzKServe.swift ;;
+    esac
+    c_sources=$(ls Sources/CNumberText/*.c)
+    ;;
+*)
+    echo "unknown fuzz target: $target" >&2
+    exit 2
+    ;;
+esac
+
+objects=()
+if [ -n "$c_sources" ]; then build_kernels; fi
+for source in $c_sources; do
+    object="$build/obj/$(basename "$source" .c).o"
+    clang -c -O1 -g -fsanitize=fuzzer-no-link,address -I Sources/CNumberText/include "$source" -o "$object"
+    objects+=("$object")
+done
+# The sources are compiled into one module with the harness, so `package` and internal API are in reach.
+# shellcheck disable=SC2086
+swiftc "${swift_flags[@]}" $sources "$harness" "${objects[@]}" -o "$build/fuzz-$target"
+
+corpus=$build/corpus
+rm -rf "$corpus"
+cp -r Tests/Fuzz/Corpus/"$target" "$corpus"
+"$build/fuzz-$target" "$corpus" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+    -artifact_prefix=fuzz-artifacts/"$target"/ -print_final_stats=1
