@@ -71,6 +71,14 @@ import TensorKernels
         }
     }
 
+    @Test("Many empty nested arrays fit the buffer (regression: commas between arrays were not counted)")
+    func manyEmptyArrays() throws {
+        let text = try write(.float32, [1000, 0], .nested, [])
+        #expect(text.hasSuffix("[" + Array(repeating: "[]", count: 1000).joined(separator: ",") + "]}"))
+        let deep = try write(.float64, [10, 10, 10, 0], .nested, [])
+        #expect(deep.utf8.count > 3000)
+    }
+
     @Test func hugeEmptyShapesAreRefused() {
         #expect(throws: CodecError.self) { try write(.float32, [1_000_000_000, 0], .nested, []) }
     }

@@ -13,7 +13,8 @@ public enum JSONTensorWriter {
         let count = data.count / dtype.itemSize
         let brackets = try bracketCount(shape: layout == .flat ? [count] : shape)
         let header = "{\"dtype\":\"\(dtype.rawValue)\",\"shape\":[\(shape.map(String.init).joined(separator: ","))],\"data\":"
-        let capacity = header.utf8.count + 2 + brackets * 2 + count * (ShortestDecimal.maxLength + 1)
+        // Each nested array takes two brackets and at most one comma; each element its text and one comma.
+        let capacity = header.utf8.count + 1 + brackets * 3 + count * (ShortestDecimal.maxLength + 1)
         return [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
             var cursor = buffer.baseAddress!
             for byte in header.utf8 {
