@@ -1,0 +1,88 @@
+"""Memory admission and drain, against the release binary as it runs in production."""
+import signal
+import socket
+import threading
+import time
+
+import numpy as np
+import requests
+
+from conftest import start_server
+
+MIB = 1 << 20
+
+
+def peak_rss_mib(server):
+    with open(f"/proc/{server.process.pid}/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    raise AssertionError("no VmHWM")
+
+
+def test_inflight_budget_bounds_memory():
+    # 8 concurrent 32 MiB bodies against a 64 MiB budget: some are refused with 503 before their body is read.
+    server = start_server("--max-inflight-bytes", str(64 * MIB), "--max-body-bytes", str(32 * MIB))
+    try:
+        body = np.full(8 * MIB, -1, dtype=np.float32).tobytes()
+        baseline = peak_rss_mib(server)
+        statuses = []
+
+        def send():
+            response = requests.post(f"{server.url}/ops/leaky_relu", data=body,
+                                     headers={"Content-Type": "application/octet-stream", "Expect": "100-continue"})
+            statuses.append(response.status_code)
+            if response.status_code == 503:
+                assert response.headers["Retry-After"] == "1"
+
+        threads = [threading.Thread(target=send) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert set(statuses) <= {200, 503} and 200 in statuses
+        # The budget (64 MiB) plus a documented constant (64 MiB: answers in flight to slow readers, buffers, heap).
+        assert peak_rss_mib(server) - baseline <= 64 + 64, f"peak grew {peak_rss_mib(server) - baseline:.0f} MiB"
+        assert requests.get(f"{server.url}/healthz").status_code == 200
+    finally:
+        assert server.stop() == 0
+
+
+def test_sigterm_with_sixteen_requests_in_flight():
+    server = start_server("--workers", "2")
+    large = np.full(16 * MIB, -2, dtype=np.float32).tobytes()
+    small = np.full(1024, -2, dtype=np.float32).tobytes()
+    results = [None] * 16
+    started = threading.Barrier(17)
+
+    def send(index):
+        body = large if index % 4 == 0 else small
+        with socket.create_connection(("127.0.0.1", server.port)) as connection:
+            head = (f"POST /ops/leaky_relu HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
+                    f"Content-Length: {len(body)}\r\n\r\n").encode()
+            connection.sendall(head)
+            started.wait()
+            connection.sendall(body)
+            response = b""
+            while True:
+                chunk = connection.recv(1 << 20)
+                if not chunk:
+                    break
+                response += chunk
+            head_end = response.index(b"\r\n\r\n")
+            status = int(response.split(b" ")[1])
+            results[index] = (status, len(response) - head_end - 4 == len(body))
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(16)]
+    for thread in threads:
+        thread.start()
+    started.wait()  # every head has been sent; the server is reading bodies
+    time.sleep(0.05)
+    server.process.send_signal(signal.SIGTERM)
+    # Readiness turns 503 at once for anyone still connected, and new connections are refused soon after.
+    for thread in threads:
+        thread.join(timeout=60)
+    assert server.process.wait(timeout=30) == 0
+    assert results == [(200, True)] * 16, results
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", server.port)) != 0
