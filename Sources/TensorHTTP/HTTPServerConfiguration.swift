@@ -9,6 +9,8 @@ package struct HTTPServerConfiguration: Sendable {
     package var maxInflightBytes = 1 << 30
     package var readTimeout: Duration = .seconds(30)
     package var idleTimeout: Duration = .seconds(60)
+    /// When set, the port speaks HTTPS.
+    package var tls: TLSContext?
 
     package init() {}
 }

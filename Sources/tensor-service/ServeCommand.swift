@@ -15,7 +15,7 @@ struct ServeCommand: ParsableCommand {
     /// The long names of every option, each also read from `TENSOR_SERVICE_<NAME>`.
     static let optionNames = [
         "--host", "--port", "--workers", "--max-body-bytes", "--max-connections", "--max-queue", "--max-inflight-bytes",
-        "--read-timeout", "--idle-timeout", "--shutdown-grace", "--log-level",
+        "--read-timeout", "--idle-timeout", "--shutdown-grace", "--tls-cert", "--tls-key", "--log-level",
     ]
 
     @Option(help: "Address to bind: 0.0.0.0, :: (IPv6 and IPv4), or 127.0.0.1 for loopback only.")
@@ -48,6 +48,12 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Seconds to finish in-flight work after SIGTERM/SIGINT.")
     var shutdownGrace: Double = 25
 
+    @Option(help: "PEM certificate chain; with --tls-key the port speaks HTTPS (TLS 1.2 and 1.3).")
+    var tlsCert: String?
+
+    @Option(help: "PEM private key for --tls-cert.")
+    var tlsKey: String?
+
     @Option(help: "trace, debug, info, notice, warning, error or critical; logs go to stderr.")
     var logLevel: Logger.Level = .info
 
@@ -57,6 +63,7 @@ struct ServeCommand: ParsableCommand {
         guard maxBodyBytes > 0, maxConnections > 0, maxQueue >= 0 else {
             throw ValidationError("--max-body-bytes and --max-connections must be positive, --max-queue not negative.")
         }
+        guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together.") }
         if let maxInflightBytes, maxInflightBytes <= 0 { throw ValidationError("--max-inflight-bytes must be positive.") }
         for (name, value) in [("--read-timeout", readTimeout), ("--idle-timeout", idleTimeout), ("--shutdown-grace", shutdownGrace)]
         where !(value > 0 && value.isFinite) {
@@ -72,12 +79,20 @@ struct ServeCommand: ParsableCommand {
             return handler
         }
         let logger = Logger(label: "tensor-service")
-        let server = TensorServer(configuration: makeConfiguration(), logger: logger)
+        var configuration = makeConfiguration()
+        if let tlsCert, let tlsKey {
+            do {
+                configuration.http.tls = try TLSContext(certificatePath: tlsCert, keyPath: tlsKey)
+            } catch {
+                throw ValidationError("TLS: \(error.description).")
+            }
+        }
+        let server = TensorServer(configuration: configuration, logger: logger)
         // Before the "listening on" line: from then on a supervisor may send SIGTERM at any moment.
         SignalHandling.onTermination { server.drainAndStop() }
         let boundPort = try server.start()
         let shownHost = host.contains(":") ? "[\(host)]" : host
-        print("listening on http://\(shownHost):\(boundPort)")
+        print("listening on \(tlsCert == nil ? "http" : "https")://\(shownHost):\(boundPort)")
         fflush(nil)
         dispatchMain()
     }

@@ -18,7 +18,7 @@ class RunningServer:
             [BINARY, "--host", "127.0.0.1", *args],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment, text=True)
         line = self.process.stdout.readline().strip()
-        assert line.startswith("listening on http://"), f"unexpected first line: {line!r}"
+        assert line.startswith(("listening on http://", "listening on https://")), f"unexpected first line: {line!r}"
         self.url = line[len("listening on "):]
         self.port = int(self.url.rsplit(":", 1)[1])
 

@@ -34,6 +34,8 @@ final class HTTPConnection: @unchecked Sendable {
     /// Set after a final answer on a connection that is being closed: we stop writing and drain what the client
     /// still sends, so its unread bytes do not turn our close into a reset that destroys the answer in flight.
     private var lingerDeadline: UInt64?
+    /// TLS state when the port speaks HTTPS; every byte then goes through it.
+    private let tls: TLSSession?
 
     private struct OutboundSegment {
         var segment: BodySegment
@@ -54,6 +56,7 @@ final class HTTPConnection: @unchecked Sendable {
             now: Self.now(), readTimeout: configuration.readTimeout, idleTimeout: configuration.idleTimeout)
         decoder = HTTPRequestDecoder(
             limits: .init(maxHeadBytes: configuration.maxHeadBytes, maxBodyBytes: configuration.maxBodyBytes))
+        tls = configuration.tls.flatMap { TLSSession(context: $0, descriptor: descriptor) }
     }
 
     /// Starts reading. Called once, right after accept.
@@ -93,6 +96,7 @@ final class HTTPConnection: @unchecked Sendable {
 
     private func handleReadable() {
         dispatchPrecondition(condition: .onQueue(queue))
+        guard advanceHandshake() else { return }
         while !isClosing && !isReadSuspended {
             let result: IOResult<Int>
             do {
@@ -100,7 +104,7 @@ final class HTTPConnection: @unchecked Sendable {
                     result = try readIntoInput()
                     if case .done(let count) = result, count > 0 { input.consume(input.readableCount) }
                 } else if input.isEmpty, let window = decoder.directBodyWindow {
-                    result = try systemCall("read") { read(descriptor, window.baseAddress, window.count) }
+                    result = try receive(into: window)
                     if case .done(let count) = result, count > 0 { decoder.directBodyFilled(count) }
                 } else {
                     result = try readIntoInput()
@@ -127,9 +131,44 @@ final class HTTPConnection: @unchecked Sendable {
 
     private func readIntoInput() throws(SystemError) -> IOResult<Int> {
         let space = input.writable(minimum: Self.readChunkBytes)
-        let result = try systemCall("read") { read(descriptor, space.baseAddress, min(space.count, Self.readChunkBytes)) }
+        let result = try receive(into: UnsafeMutableRawBufferPointer(rebasing: space.prefix(Self.readChunkBytes)))
         if case .done(let count) = result { input.commit(count) }
         return result
+    }
+
+    /// Reads plain bytes from the socket, through TLS when the port speaks it; `.done(0)` is the end of the stream.
+    private func receive(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> IOResult<Int> {
+        guard let tls else { return try systemCall("read") { read(descriptor, buffer.baseAddress, buffer.count) } }
+        switch tls.read(into: buffer) {
+        case .done(let count): return .done(count)
+        case .wantRead: return .wouldBlock
+        case .wantWrite:
+            setWriting(true)
+            return .wouldBlock
+        case .closed: return .done(0)
+        case .failed(let why):
+            server.logger.debug("TLS read failed", metadata: ["error": "\(why)"])
+            throw SystemError(code: EPROTO, call: "SSL_read")
+        }
+    }
+
+    /// Drives a TLS handshake on whichever readiness arrives; true once application data can flow. A failed
+    /// handshake (plain HTTP on the TLS port, a broken client) closes the connection; a stalled one meets the read
+    /// timeout like any silent connection.
+    private func advanceHandshake() -> Bool {
+        guard let tls, !tls.isHandshakeComplete, !isClosing else { return !isClosing }
+        switch tls.handshake() {
+        case .done:
+            setWriting(false)
+            return true
+        case .wantRead:
+            setWriting(false)
+        case .wantWrite:
+            setWriting(true)
+        case .closed, .failed:
+            close()
+        }
+        return false
     }
 
     /// Decodes what the input holds: heads are checked and admitted, a whole request goes to the handler.
@@ -237,6 +276,10 @@ final class HTTPConnection: @unchecked Sendable {
     /// Writes as much as the socket takes, in one `sendmsg` per round; the write source resumes on a full buffer.
     private func flush() {
         dispatchPrecondition(condition: .onQueue(queue))
+        if let tls, !tls.isHandshakeComplete {
+            if advanceHandshake() { handleReadable() }
+            return
+        }
         var finished: [Bool] = []
         while !isClosing && !outbound.isEmpty {
             let result: IOResult<Int>
@@ -266,6 +309,7 @@ final class HTTPConnection: @unchecked Sendable {
     }
 
     private func sendOutbound() throws(SystemError) -> IOResult<Int> {
+        if let tls { return try sendThroughTLS(tls) }
         var vectors: [iovec] = []
         let result = withIOVectors(outbound.prefix(16), &vectors) { vectors in
             vectors.withUnsafeMutableBufferPointer { vectors in
@@ -278,6 +322,24 @@ final class HTTPConnection: @unchecked Sendable {
             }
         }
         return try result.get()
+    }
+
+    /// TLS has no gather write: the first unsent segment goes out as TLS records.
+    private func sendThroughTLS(_ tls: TLSSession) throws(SystemError) -> IOResult<Int> {
+        let item = outbound[0]
+        let progress: TLSSession.Progress
+        switch item.segment {
+        case .bytes(let bytes):
+            progress = bytes.withUnsafeBytes { tls.write(UnsafeRawBufferPointer(rebasing: $0[item.offset...])) }
+        case .buffer(let buffer, let range):
+            progress = tls.write(UnsafeRawBufferPointer(start: buffer.base + range.lowerBound + item.offset, count: range.count - item.offset))
+        }
+        switch progress {
+        case .done(let count): return .done(count)
+        case .wantRead, .wantWrite: return .wouldBlock
+        case .closed: throw SystemError(code: EPIPE, call: "SSL_write")
+        case .failed: throw SystemError(code: EPROTO, call: "SSL_write")
+        }
     }
 
     /// Builds one iovec per segment inside nested pointer scopes, so no pointer outlives its `withUnsafeBytes`.
@@ -314,6 +376,7 @@ final class HTTPConnection: @unchecked Sendable {
     }
 
     private func beginLingeringClose() {
+        tls?.shutdown()
         shutdown(descriptor, Int32(SHUT_WR))
         lingerDeadline = Self.now() &+ Self.lingerNanoseconds
         setReading(true)
@@ -351,6 +414,8 @@ final class HTTPConnection: @unchecked Sendable {
         guard let readSource, !isClosing, enabled == isReadSuspended else { return }
         if enabled { readSource.resume() } else { readSource.suspend() }
         isReadSuspended = !enabled
+        // Bytes OpenSSL already decrypted will not make the socket readable again: go and get them.
+        if enabled, let tls, tls.hasPendingBytes { queue.async { [self] in handleReadable() } }
     }
 
     private func setWriting(_ enabled: Bool) {
