@@ -35,6 +35,7 @@ package final class HTTPServer: @unchecked Sendable {
     /// Traffic totals the service reports as metrics.
     package final class Counters: Sendable {
         let sentBytes = Atomic<Int>(0)
+        let receivedBytes = Atomic<Int>(0)
         let acceptedConnections = Atomic<Int>(0)
     }
 
@@ -61,9 +62,12 @@ package final class HTTPServer: @unchecked Sendable {
     }
 
     package var openConnectionCount: Int { registry.withLock { $0.connections.count } }
+    /// Bytes written to and read from sockets (after TLS, before gzip), for the byte-count metrics.
     package var sentBytes: Int { counters.sentBytes.load(ordering: .relaxed) }
+    package var receivedBytes: Int { counters.receivedBytes.load(ordering: .relaxed) }
 
     func recordSent(_ bytes: Int) { counters.sentBytes.add(bytes, ordering: .relaxed) }
+    func recordReceived(_ bytes: Int) { counters.receivedBytes.add(bytes, ordering: .relaxed) }
 
     private func acceptPending() {
         dispatchPrecondition(condition: .onQueue(acceptQueue))

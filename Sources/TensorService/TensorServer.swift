@@ -8,12 +8,15 @@ package final class TensorServer: Sendable {
     package let http: HTTPServer
     private let logger: Logger
 
-    package init(configuration: ServiceConfiguration, logger: Logger) {
+    package init(configuration: ServiceConfiguration, logger: Logger, accessLogger: Logger? = nil) {
         self.configuration = configuration
         self.logger = logger
         let pool = WorkerPool(threadCount: configuration.workers, maxQueue: configuration.maxQueue)
-        service = TensorService(pool: pool, maxBodyBytes: configuration.http.maxBodyBytes, logger: logger)
+        service = TensorService(
+            pool: pool, maxBodyBytes: configuration.http.maxBodyBytes, logger: logger,
+            accessLogger: accessLogger ?? Logger(label: "tensor-service.access"))
         http = HTTPServer(configuration: configuration.http, handler: service, logger: logger)
+        service.attach(http)
     }
 
     /// Binds and serves; returns the bound port.

@@ -6,17 +6,32 @@ import TensorHTTP
 /// The application: routes each request, runs tensor work on the worker pool and renders every error.
 package final class TensorService: HTTPHandler {
     package let pool: WorkerPool
+    package let metrics: ServiceMetrics
     private let logger: Logger
+    private let observer: RequestObserver
     private let draining = Atomic<Bool>(false)
     private let endpoint: LeakyReLUEndpoint
     private let kserve: KServeEndpoint
+    /// The server this service answers for, read at scrape time; weak, since the server owns the service.
+    private let server = Locked<WeakServer>(WeakServer())
 
-    package init(pool: WorkerPool, maxBodyBytes: Int, logger: Logger) {
+    private final class WeakServer: @unchecked Sendable {
+        // @unchecked Sendable: only read or written inside the `server` lock.
+        weak var value: HTTPServer?
+    }
+
+    package init(pool: WorkerPool, maxBodyBytes: Int, logger: Logger, accessLogger: Logger) {
         self.pool = pool
         self.logger = logger
-        self.endpoint = LeakyReLUEndpoint(pool: pool, maxBodyBytes: maxBodyBytes)
-        self.kserve = KServeEndpoint(pool: pool, maxBodyBytes: maxBodyBytes)
+        let metrics = ServiceMetrics()
+        self.metrics = metrics
+        self.observer = RequestObserver(metrics: metrics, accessLogger: accessLogger)
+        self.endpoint = LeakyReLUEndpoint(pool: pool, maxBodyBytes: maxBodyBytes, metrics: metrics)
+        self.kserve = KServeEndpoint(pool: pool, maxBodyBytes: maxBodyBytes, metrics: metrics)
     }
+
+    /// Connects the service to the server whose connections and bytes `/metrics` reports.
+    package func attach(_ http: HTTPServer) { server.withLock { $0.value = http } }
 
     /// Readiness turns 503 from here on.
     package func markDraining() { draining.store(true, ordering: .relaxed) }
@@ -30,11 +45,18 @@ package final class TensorService: HTTPHandler {
             if route == .infer { _ = try KServeEndpoint.plan(for: head) }
             return nil
         } catch {
-            return ProblemRenderer.response(for: error, path: head.path, logger: logger)
+            let exchange = observer.begin(head, bodyBytes: 0)
+            return observer.finish(exchange, ProblemRenderer.response(for: error, path: head.path, logger: logger))
         }
     }
 
     package func handle(_ request: consuming HTTPRequest, respond: @escaping @Sendable (HTTPResponse) -> Void) {
+        let exchange = observer.begin(request.head, bodyBytes: request.body.count)
+        let observer = self.observer
+        dispatch(request) { response in respond(observer.finish(exchange, response)) }
+    }
+
+    private func dispatch(_ request: consuming HTTPRequest, respond: @escaping @Sendable (HTTPResponse) -> Void) {
         let head = request.head
         let route: Route
         do {
@@ -56,6 +78,9 @@ package final class TensorService: HTTPHandler {
             }
         case .openAPI:
             respond(HTTPResponse(status: 200, contentType: "application/yaml", body: OpenAPIDocument.bytes))
+        case .metrics:
+            let text = server.withLock { $0.value }.map { metrics.exposition(server: $0, pool: pool) } ?? []
+            respond(HTTPResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: text))
         case .serverMetadata:
             respond(KServeEndpoint.serverMetadata())
         case .serverLive:
@@ -101,13 +126,15 @@ package final class TensorService: HTTPHandler {
     }
 
     package func errorResponse(for error: HTTPRequestError, head: HTTPRequestHead?) -> HTTPResponse {
-        ProblemRenderer.response(for: error, path: head?.path, logger: logger)
+        observer.finish(observer.begin(head, bodyBytes: 0), ProblemRenderer.response(for: error, path: head?.path, logger: logger))
     }
 
     package func drainingResponse() -> HTTPResponse {
-        ProblemRenderer.response(
-            for: ServiceError.unavailable("The server is shutting down; send this request again elsewhere."), path: nil,
-            logger: logger)
+        observer.finish(
+            observer.begin(nil, bodyBytes: 0),
+            ProblemRenderer.response(
+                for: ServiceError.unavailable("The server is shutting down; send this request again elsewhere."), path: nil,
+                logger: logger))
     }
 
     private static func statusResponse(_ status: Int, _ text: String) -> HTTPResponse {

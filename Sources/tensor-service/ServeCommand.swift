@@ -15,7 +15,7 @@ struct ServeCommand: ParsableCommand {
     /// The long names of every option, each also read from `TENSOR_SERVICE_<NAME>`.
     static let optionNames = [
         "--host", "--port", "--workers", "--max-body-bytes", "--max-connections", "--max-queue", "--max-inflight-bytes",
-        "--read-timeout", "--idle-timeout", "--shutdown-grace", "--tls-cert", "--tls-key", "--log-level",
+        "--read-timeout", "--idle-timeout", "--shutdown-grace", "--tls-cert", "--tls-key", "--log-level", "--log-format",
     ]
 
     @Option(help: "Address to bind: 0.0.0.0, :: (IPv6 and IPv4), or 127.0.0.1 for loopback only.")
@@ -57,6 +57,13 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "trace, debug, info, notice, warning, error or critical; logs go to stderr.")
     var logLevel: Logger.Level = .info
 
+    @Option(help: "text, or json for one JSON object per line (for log shippers).")
+    var logFormat: LogFormat = .text
+
+    enum LogFormat: String, ExpressibleByArgument {
+        case text, json
+    }
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535.") }
         if let workers, workers < 1 { throw ValidationError("--workers must be at least 1.") }
@@ -72,11 +79,18 @@ struct ServeCommand: ParsableCommand {
     }
 
     func run() throws {
-        let level = logLevel
+        let (level, format) = (logLevel, logFormat)
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+            switch format {
+            case .text:
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            case .json:
+                var handler = JSONLogHandler(label: label)
+                handler.logLevel = level
+                return handler
+            }
         }
         let logger = Logger(label: "tensor-service")
         var configuration = makeConfiguration()

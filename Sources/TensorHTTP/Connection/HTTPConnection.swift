@@ -120,7 +120,8 @@ final class HTTPConnection: @unchecked Sendable {
             case .done(0):
                 close()
                 return
-            case .done:
+            case .done(let count):
+                server.recordReceived(count)
                 if lingerDeadline == nil {
                     machine.bytesArrived(now: Self.now())
                     processInput()

@@ -17,6 +17,7 @@ package struct KServeEndpoint: Sendable {
 
     let pool: WorkerPool
     let maxBodyBytes: Int
+    let metrics: ServiceMetrics
 
     static func serverMetadata() -> HTTPResponse {
         json(#"{"name":"tensor-service","version":"\#(serverVersion)","extensions":["binary_tensor_data"]}"#)
@@ -58,6 +59,7 @@ package struct KServeEndpoint: Sendable {
         }
         var tensor = TensorPayload(dtype: decoded.dtype, shape: decoded.shape, layout: .flat, storage: storage)
         tensor.compute(slope: decoded.negativeSlope ?? LeakyReLU.defaultSlope, pool: pool)
+        metrics.recordElements(tensor.dtype, count: tensor.count)
         var response = try Self.answer(decoded, tensor: tensor)
         AcceptEncoding.compress(&response, coding: plan.answerCoding)
         return response

@@ -15,6 +15,7 @@ package struct LeakyReLUEndpoint: Sendable {
 
     let pool: WorkerPool
     let maxBodyBytes: Int
+    let metrics: ServiceMetrics
 
     package static func plan(for head: HTTPRequestHead) throws(ServiceError) -> Plan {
         let supported = TensorFormat.allCases.map(\.mediaType).joined(separator: ", ")
@@ -47,6 +48,7 @@ package struct LeakyReLUEndpoint: Sendable {
         let body = try RequestCoding.inflate(request.body, coding: plan.requestCoding, limit: maxBodyBytes)
         var (tensor, bodySlope) = try TensorDecoder.decode(body, format: plan.requestFormat, headers: request.head.headers)
         tensor.compute(slope: try Self.resolveSlope(query: plan.querySlope, body: bodySlope), pool: pool)
+        metrics.recordElements(tensor.dtype, count: tensor.count)
         var response = try tensor.response(in: plan.answerFormat)
         response.headers.append((name: "Vary", value: "Accept, Accept-Encoding"))
         AcceptEncoding.compress(&response, coding: plan.answerCoding)

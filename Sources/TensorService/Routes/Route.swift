@@ -5,6 +5,7 @@ package enum Route: String, CaseIterable, Sendable {
     case healthz = "/healthz"
     case readyz = "/readyz"
     case openAPI = "/openapi.yaml"
+    case metrics = "/metrics"
     case serverMetadata = "/v2"
     case serverLive = "/v2/health/live"
     case serverReady = "/v2/health/ready"
@@ -41,6 +42,7 @@ package enum Route: String, CaseIterable, Sendable {
         case "/healthz": return .healthz
         case "/readyz": return .readyz
         case "/openapi.yaml": return .openAPI
+        case "/metrics": return .metrics
         case "/v2": return .serverMetadata
         case "/v2/health/live": return .serverLive
         case "/v2/health/ready": return .serverReady

@@ -1,0 +1,58 @@
+import Dispatch
+import Logging
+import TensorHTTP
+
+/// Sees every answer go out: tags it with `X-Request-Id`, counts it in the metrics and writes its access-log line.
+package struct RequestObserver: Sendable {
+    let metrics: ServiceMetrics
+    let accessLogger: Logger
+
+    /// What is known of a request when its answer is ready.
+    struct Exchange {
+        var method: String
+        var route: String
+        var requestID: String
+        var bytesIn: Int
+        var startNanoseconds: UInt64
+    }
+
+    func begin(_ head: HTTPRequestHead?, bodyBytes: Int) -> Exchange {
+        let route = head.flatMap { try? Route.resolve(method: $0.method, path: $0.path).rawValue } ?? "unmatched"
+        return Exchange(
+            method: head?.method ?? "-", route: route, requestID: Self.requestID(from: head), bytesIn: bodyBytes,
+            startNanoseconds: DispatchTime.now().uptimeNanoseconds)
+    }
+
+    /// Adds the request id to `response`, records it, logs it, and returns it.
+    func finish(_ exchange: Exchange, _ response: HTTPResponse) -> HTTPResponse {
+        var response = response
+        response.headers.append((name: "X-Request-Id", value: exchange.requestID))
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - exchange.startNanoseconds) / 1e9
+        metrics.recordRequest(method: exchange.method, route: exchange.route, status: response.status, seconds: seconds)
+        accessLogger.info(
+            "request",
+            metadata: [
+                "method": "\(exchange.method)", "route": "\(exchange.route)", "status": "\(response.status)",
+                "bytes_in": "\(exchange.bytesIn)", "bytes_out": "\(response.bodyCount)",
+                "duration_ms": "\((seconds * 1e6).rounded() / 1e3)", "request_id": "\(exchange.requestID)",
+            ])
+        return response
+    }
+
+    /// The client's `X-Request-Id` when it is a sane token, else a new random one.
+    static func requestID(from head: HTTPRequestHead?) -> String {
+        if let given = head?.headers["x-request-id"], !given.isEmpty, given.utf8.count <= 128,
+            given.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F })
+        {
+            return given
+        }
+        var generator = SystemRandomNumberGenerator()
+        let high = generator.next() as UInt64, low = generator.next() as UInt64
+        return hex(high) + hex(low)
+    }
+
+    private static func hex(_ value: UInt64) -> String {
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+}
