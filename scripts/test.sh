@@ -16,6 +16,6 @@ echo "== swift test --sanitize=thread"
 swift build --build-tests --sanitize=thread --scratch-path .build-tsan "${strict[@]}"
 TSAN_OPTIONS=halt_on_error=1 swift test --skip-build --sanitize=thread --scratch-path .build-tsan
 
-echo "== end to end (release binary)"
-swift build -c release "${strict[@]}"
-python3 -m pytest -q Tests/e2e
+echo "== end to end (the static release binary the container ships)"
+SWIFT_BUILD_FLAGS="${strict[*]}" deploy/build-release.sh
+TENSOR_SERVICE_BIN=.build/dist/tensor-service python3 -m pytest -q Tests/e2e

@@ -4,9 +4,12 @@ import Foundation
 @main
 enum Main {
     static func main() {
-        let arguments = EnvironmentArguments.merged(
-            arguments: Array(CommandLine.arguments.dropFirst()), environment: ProcessInfo.processInfo.environment,
-            flags: ServeCommand.optionNames)
-        ServeCommand.main(arguments)
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        // The variables configure the server; a healthcheck takes only its own flags.
+        if arguments.first != "healthcheck" {
+            arguments = EnvironmentArguments.merged(
+                arguments: arguments, environment: ProcessInfo.processInfo.environment, flags: ServeCommand.optionNames)
+        }
+        TensorServiceCommand.main(arguments)
     }
 }

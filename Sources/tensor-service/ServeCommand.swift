@@ -8,8 +8,8 @@ import TensorService
 /// `tensor-service`: flags (or `TENSOR_SERVICE_*` variables) → configuration → serve until SIGTERM/SIGINT.
 struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "tensor-service",
-        abstract: "Serves PyTorch's leaky_relu_ over HTTP for JSON, raw and NumPy tensors.",
+        commandName: "serve",
+        abstract: "Serves PyTorch's leaky_relu_ over HTTP for JSON, raw and NumPy tensors (the default command).",
         discussion: "Every flag also reads TENSOR_SERVICE_<FLAG> (--max-body-bytes reads TENSOR_SERVICE_MAX_BODY_BYTES); the flag wins.")
 
     /// The long names of every option, each also read from `TENSOR_SERVICE_<NAME>`.

@@ -7,7 +7,7 @@ import time
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BINARY = os.environ.get("TENSOR_SERVICE_BIN", os.path.join(ROOT, ".build", "release", "tensor-service"))
+BINARY = os.path.abspath(os.environ.get("TENSOR_SERVICE_BIN", os.path.join(ROOT, ".build", "dist", "tensor-service")))
 
 
 class RunningServer:
