@@ -2,6 +2,7 @@
 import os
 import signal
 import subprocess
+import tempfile
 import time
 
 import pytest
@@ -14,13 +15,19 @@ class RunningServer:
     def __init__(self, *args, env=None):
         environment = dict(os.environ)
         environment.update(env or {})
+        # Logs go to a file: an unread pipe would fill and block the server's log writes.
+        self.log = tempfile.TemporaryFile(mode="w+")
         self.process = subprocess.Popen(
             [BINARY, "--host", "127.0.0.1", *args],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment, text=True)
+            stdout=subprocess.PIPE, stderr=self.log, env=environment, text=True)
         line = self.process.stdout.readline().strip()
         assert line.startswith(("listening on http://", "listening on https://")), f"unexpected first line: {line!r}"
         self.url = line[len("listening on "):]
         self.port = int(self.url.rsplit(":", 1)[1])
+
+    def logs(self):
+        self.log.seek(0)
+        return self.log.read()
 
     def stop(self, timeout=30):
         if self.process.poll() is None:

@@ -38,7 +38,7 @@ def test_counters_equal_the_traffic_and_logs_are_json():
         assert found[("tensor_service_sent_bytes_total", ())] > 0
     finally:
         assert server.stop() == 0
-    lines = [json.loads(line) for line in server.process.stderr.read().splitlines() if line.startswith("{")]
+    lines = [json.loads(line) for line in server.logs().splitlines() if line.startswith("{")]
     access = [line for line in lines if line["logger"] == "tensor-service.access"]
     ids = [line["request_id"] for line in access if line["route"] == "/ops/leaky_relu"]
     assert ids == [f"req-{index}" for index in range(5)]
