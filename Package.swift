@@ -29,6 +29,8 @@ let package = Package(
         .target(name: "TensorCodecs", dependencies: ["TensorKernels", "CNumberText"], swiftSettings: swiftSettings),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        // glibc's malloc tuning (mallopt), which its Swift module does not export.
+        .systemLibrary(name: "CMalloc"),
         .target(
             name: "TensorHTTP",
             dependencies: ["CZlib", "COpenSSL", .product(name: "Logging", package: "swift-log")],
@@ -50,7 +52,7 @@ let package = Package(
         .executableTarget(
             name: "tensor-service",
             dependencies: [
-                "TensorService", "TensorHTTP",
+                "TensorService", "TensorHTTP", "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CMalloc
 import Dispatch
 import Foundation
 import Logging
@@ -93,6 +94,11 @@ struct ServeCommand: ParsableCommand {
             }
         }
         let logger = Logger(label: "tensor-service")
+        // Bodies of 4 MiB and more always get their own mapping, returned to the system when freed; glibc's adaptive threshold
+        // would otherwise keep freed tensor buffers in per-thread arenas and let the resident size creep up.
+        _ = mallopt(M_MMAP_THRESHOLD, 4 << 20)
+        // Dispatch runs connections on many threads; one arena per core keeps freed buffers from piling up in each.
+        _ = mallopt(M_ARENA_MAX, Int32(max(2, ProcessInfo.processInfo.activeProcessorCount)))
         var configuration = makeConfiguration()
         if let tlsCert, let tlsKey {
             do {

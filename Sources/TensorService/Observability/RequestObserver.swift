@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 import Logging
 import TensorHTTP
 
@@ -46,10 +47,12 @@ package struct RequestObserver: Sendable {
         {
             return given
         }
-        var generator = SystemRandomNumberGenerator()
-        let high = generator.next() as UInt64, low = generator.next() as UInt64
-        return hex(high) + hex(low)
+        // A random prefix per process and a counter: unique across replicas without a system call per request.
+        return hex(processPrefix) + hex(UInt64(bitPattern: Int64(sequence.wrappingAdd(1, ordering: .relaxed).newValue)))
     }
+
+    private static let processPrefix = UInt64.random(in: .min ... .max)
+    private static let sequence = Atomic<Int>(0)
 
     private static func hex(_ value: UInt64) -> String {
         let digits = String(value, radix: 16)
