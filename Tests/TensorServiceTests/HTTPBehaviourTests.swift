@@ -204,3 +204,28 @@ import TensorTestSupport
         }
     }
 }
+
+@Suite struct DrainTests {
+    @Test("Draining: the request in flight is answered, a pipelined one behind it gets 503 with Connection: close")
+    func pipelinedRequestsDuringDrain() throws {
+        try withTestServer { port, server in
+            let client = try RawHTTPClient(port: port)
+            let body = Array(#"{"data": [-1, 1]}"#.utf8)
+            try client.send(
+                "POST /ops/leaky_relu HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n\r\n")
+            try client.send(Array(body[..<5]))
+            // The head has arrived once its body bytes are reserved from the budget.
+            let deadline = ContinuousClock.now + .seconds(5)
+            while server.http.budget.heldBytes != body.count && ContinuousClock.now < deadline { usleep(1000) }
+            server.http.beginDrain()
+            try client.send(Array(body[5...]) + Array("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
+            let first = try client.readResponse()
+            #expect(first.status == 200)
+            #expect(first.bodyText == #"{"dtype":"float32","shape":[2],"data":[-0.01,1.0]}"#)
+            let second = try client.readResponse()
+            expectProblem(second, status: 503, type: "unavailable")
+            #expect(second.header("connection") == "close")
+            #expect(client.isClosedByServer())
+        }
+    }
+}

@@ -189,8 +189,8 @@ final class HTTPConnection: @unchecked Sendable {
                 return
             }
             guard let event else {
-                // A drain leaves nothing half-read: a partial pipelined request is dropped with the connection.
-                if machine.isDraining && !isRequestInFlight { close() } else { rearmTimer() }
+                // A drain reads what was pipelined before it (to answer 503), but drops a partial request.
+                if machine.isDraining && !isRequestInFlight && !hasUnreadBytes { close() } else { rearmTimer() }
                 return
             }
             switch event {
@@ -235,6 +235,13 @@ final class HTTPConnection: @unchecked Sendable {
         }
     }
 
+    /// Bytes the client has sent that this connection has not read yet (in the kernel, or decrypted by OpenSSL).
+    private var hasUnreadBytes: Bool {
+        if let tls, tls.hasPendingBytes { return true }
+        var count: Int32 = 0
+        return ioctl(descriptor, UInt(FIONREAD), &count) == 0 && count > 0
+    }
+
     private var isRequestInFlight: Bool {
         switch machine.phase {
         case .receivingBody, .processing, .writing: true
@@ -252,8 +259,8 @@ final class HTTPConnection: @unchecked Sendable {
         dispatchPrecondition(condition: .onQueue(queue))
         guard !isClosing else { return }
         var keepAlive = currentHead?.wantsKeepAlive ?? false
-        // While draining, keep the connection only to answer an already-buffered pipelined request with 503.
-        if machine.isDraining && input.isEmpty { keepAlive = false }
+        // While draining, keep the connection only to answer requests already pipelined behind this one with 503.
+        if machine.isDraining && input.isEmpty && !hasUnreadBytes { keepAlive = false }
         respond(response, keepAlive: keepAlive)
     }
 
