@@ -15,6 +15,7 @@ import TensorTestSupport
                 _ = try client.request("POST", "/ops/leaky_relu", headers: [("Content-Type", "application/json")], body: Array(#"{"data": [-1, 1, 2]}"#.utf8))
             }
             _ = try client.request("GET", "/nowhere")
+            for method in ["BREW", "WHEN", "XYZZY"] { _ = try client.request(method, "/healthz") }
             _ = try client.request(
                 "POST", "/ops/leaky_relu", headers: [("Content-Type", "application/octet-stream"), ("X-Tensor-Dtype", "float16")],
                 body: [0, 0, 0, 0])
@@ -24,6 +25,9 @@ import TensorTestSupport
             let text = response.bodyText
             #expect(Self.sample(text, #"tensor_service_http_requests_total{method="POST",route="/ops/leaky_relu",status="200"}"#) == 4)
             #expect(Self.sample(text, #"tensor_service_http_requests_total{method="GET",route="unmatched",status="404"}"#) == 1)
+            #expect(Self.sample(text, #"tensor_service_http_requests_total{method="other",route="/healthz",status="405"}"#) == 3,
+                "unknown methods share one label")
+            #expect(!text.contains("BREW"))
             #expect(Self.sample(text, #"tensor_service_elements_processed_total{dtype="float32"}"#) == 9)
             #expect(Self.sample(text, #"tensor_service_elements_processed_total{dtype="float16"}"#) == 2)
             #expect(Self.sample(text, "tensor_service_open_connections") == 1)

@@ -18,9 +18,9 @@ package struct RequestObserver: Sendable {
     }
 
     func begin(_ head: HTTPRequestHead?, bodyBytes: Int) -> Exchange {
-        let route = head.flatMap { try? Route.resolve(method: $0.method, path: $0.path).rawValue } ?? "unmatched"
+        let route = head.flatMap { try? Route.match($0.path) }.map(\.rawValue) ?? "unmatched"
         return Exchange(
-            method: head?.method ?? "-", route: route, requestID: Self.requestID(from: head), bytesIn: bodyBytes,
+            method: head.map { Self.methodLabel($0.method) } ?? "-", route: route, requestID: Self.requestID(from: head), bytesIn: bodyBytes,
             startNanoseconds: DispatchTime.now().uptimeNanoseconds)
     }
 
@@ -38,6 +38,12 @@ package struct RequestObserver: Sendable {
                 "duration_ms": "\((seconds * 1e6).rounded() / 1e3)", "request_id": "\(exchange.requestID)",
             ])
         return response
+    }
+
+    /// A method name as a metrics label: any token is a valid method, so unknown ones share one label rather than
+    /// let a client create time series at will.
+    static func methodLabel(_ method: String) -> String {
+        ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE"].contains(method) ? method : "other"
     }
 
     /// The client's `X-Request-Id` when it is a sane token, else a new random one.

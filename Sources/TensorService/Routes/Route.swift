@@ -36,7 +36,8 @@ package enum Route: String, CaseIterable, Sendable {
         return route
     }
 
-    private static func match(_ path: Substring) throws(ServiceError) -> Route? {
+    /// The route for a path whatever the method; nil when none, a 404 error for an unknown model.
+    package static func match(_ path: Substring) throws(ServiceError) -> Route? {
         switch path {
         case "/ops/leaky_relu": return .leakyReLU
         case "/healthz": return .healthz
