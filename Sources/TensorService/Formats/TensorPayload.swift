@@ -79,10 +79,21 @@ struct TensorPayload {
     }
 
     private mutating func withMutableBytes(_ body: (UnsafeMutableRawPointer) -> Void) {
-        storage = withMutableCopy(of: storage, body)
+        switch storage {
+        case .buffer(let buffer, let range):
+            if !range.isEmpty { body(buffer.base + range.lowerBound) }
+        case .bytes(var array):
+            // Drop the enum's reference first: the array is then uniquely owned and written in place, not copied.
+            storage = .bytes([])
+            array.withUnsafeMutableBytes { raw in
+                if let base = raw.baseAddress { body(base) }
+            }
+            storage = .bytes(array)
+        }
     }
 
-    /// Runs `body` over the segment's bytes, mutably: a buffer range in place, an array through its unique storage.
+    /// Runs `body` over a segment's bytes for an answer: a buffer range in place; an array (still shared with
+    /// `storage`) is copied first.
     private func withMutableCopy(of segment: BodySegment, _ body: (UnsafeMutableRawPointer) -> Void) -> BodySegment {
         switch segment {
         case .buffer(let buffer, let range):
