@@ -29,19 +29,6 @@ package struct HTTPResponse: Sendable {
 
     package var bodyCount: Int { body.reduce(0) { $0 + $1.count } }
 
-    /// The bytes of the body joined, for tests and compression.
-    package var bodyBytes: [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(bodyCount)
-        for segment in body {
-            switch segment {
-            case .bytes(let bytes): out += bytes
-            case .buffer(let buffer, let range): out += UnsafeRawBufferPointer(buffer.bytes)[range]
-            }
-        }
-        return out
-    }
-
     package func header(_ name: String) -> String? {
         let key = name.lowercased()
         return headers.first { $0.name.lowercased() == key }?.value

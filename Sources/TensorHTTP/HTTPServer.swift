@@ -36,7 +36,6 @@ package final class HTTPServer: @unchecked Sendable {
     package final class Counters: Sendable {
         let sentBytes = Atomic<Int>(0)
         let receivedBytes = Atomic<Int>(0)
-        let acceptedConnections = Atomic<Int>(0)
     }
 
     package init(configuration: HTTPServerConfiguration, handler: any HTTPHandler, logger: Logger) {
@@ -102,7 +101,6 @@ package final class HTTPServer: @unchecked Sendable {
                 return
             }
             openConnections.enter()
-            counters.acceptedConnections.add(1, ordering: .relaxed)
             connection.start()
         }
     }

@@ -21,8 +21,6 @@ package struct ChunkedBodyDecoder {
         self.maxLineBytes = maxLineBytes
     }
 
-    package var isComplete: Bool { if case .done = state { true } else { false } }
-
     /// Consumes what it can from `input`, appending chunk data to `body`; returns true when the body is complete.
     package mutating func decode(_ input: inout InputBuffer, into body: ByteBuffer) throws(HTTPRequestError) -> Bool {
         while true {

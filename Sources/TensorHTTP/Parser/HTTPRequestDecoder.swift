@@ -33,12 +33,6 @@ package struct HTTPRequestDecoder {
 
     package init(limits: Limits) { self.limits = limits }
 
-    /// True while no byte of a new request has been consumed.
-    package var isBetweenRequests: Bool {
-        if case .head = state { return true }
-        return false
-    }
-
     /// Advances with what `input` holds; nil means more bytes are needed.
     package mutating func next(from input: inout InputBuffer) throws(HTTPRequestError) -> Event? {
         switch state {

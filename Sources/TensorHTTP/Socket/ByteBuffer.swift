@@ -19,12 +19,6 @@ package final class ByteBuffer: @unchecked Sendable {
         self.base = UnsafeMutableRawPointer.allocate(byteCount: max(capacity, 1), alignment: 64)
     }
 
-    package convenience init(bytes: some Sequence<UInt8>) {
-        let array = Array(bytes)
-        self.init(capacity: array.count)
-        append(array)
-    }
-
     deinit { base.deallocate() }
 
     /// The bytes in use.

@@ -24,9 +24,6 @@ package enum Route: String, CaseIterable, Sendable {
         }
     }
 
-    /// Whether errors on this route use the Open Inference Protocol's `{"error": ...}` form.
-    package var isKServe: Bool { rawValue.hasPrefix("/v2") }
-
     /// The route for a request, or the 404/405 to answer instead.
     package static func resolve(method: String, path: Substring) throws(ServiceError) -> Route {
         guard let route = try match(path) else { throw .notFound(path) }
