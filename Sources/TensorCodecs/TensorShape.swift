@@ -23,30 +23,51 @@ public enum TensorShape {
         return bytes
     }
 
-    /// Parses `X-Tensor-Shape`: comma-separated sizes (`2,3`); the empty value is a 0-d scalar.
+    /// Parses `X-Tensor-Shape`: comma-separated sizes (`2,3`), spaces and tabs allowed around each; the empty
+    /// value is a 0-d scalar. Scans the bytes once: this runs for every raw request.
     public static func parseHeader(_ value: String) throws(CodecError) -> [Int] {
-        let trimmed = value.trimmingCharacters(in: " \t")
-        if trimmed.isEmpty { return [] }
-        let parts = trimmed.split(separator: ",", omittingEmptySubsequences: false)
-        guard parts.count <= maxRank else { throw .malformed("X-Tensor-Shape has \(parts.count) dimensions; at most \(maxRank) are allowed") }
         var shape: [Int] = []
-        for (index, part) in parts.enumerated() {
-            let text = part.trimmingCharacters(in: " \t")
-            guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let size = Int(text) else {
-                throw .malformed("X-Tensor-Shape dimension \(index) is \"\(text.prefix(32))\"; expected a non-negative integer")
+        var bytes = value.utf8[...]
+        bytes = bytes.drop { $0 == 0x20 || $0 == 0x09 }
+        if bytes.isEmpty { return [] }
+        while true {
+            let end = bytes.firstIndex(of: UInt8(ascii: ",")) ?? bytes.endIndex
+            let field = trimmed(bytes[..<end])
+            guard shape.count < maxRank else {
+                let rank = value.utf8.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false).count
+                throw .malformed("X-Tensor-Shape has \(rank) dimensions; at most \(maxRank) are allowed")
+            }
+            guard let size = decimal(field) else {
+                throw .malformed(
+                    "X-Tensor-Shape dimension \(shape.count) is \"\(String(decoding: field.prefix(32), as: UTF8.self))\"; expected a non-negative integer")
             }
             shape.append(size)
+            guard end < bytes.endIndex else { return shape }
+            bytes = bytes[bytes.index(after: end)...]
         }
-        return shape
+    }
+
+    private static func trimmed(_ bytes: Substring.UTF8View.SubSequence) -> Substring.UTF8View.SubSequence {
+        var bytes = bytes
+        while let first = bytes.first, first == 0x20 || first == 0x09 { bytes.removeFirst() }
+        while let last = bytes.last, last == 0x20 || last == 0x09 { bytes.removeLast() }
+        return bytes
+    }
+
+    /// Digits only, with a value that fits in an Int; nil otherwise.
+    private static func decimal(_ digits: Substring.UTF8View.SubSequence) -> Int? {
+        guard !digits.isEmpty else { return nil }
+        var value = 0
+        for digit in digits {
+            guard digit >= 0x30 && digit <= 0x39 else { return nil }
+            let (tens, overflow) = value.multipliedReportingOverflow(by: 10)
+            let (sum, carry) = tens.addingReportingOverflow(Int(digit - 0x30))
+            guard !overflow && !carry else { return nil }
+            value = sum
+        }
+        return value
     }
 
     /// The canonical header form: `2,3`, and the empty string for a 0-d tensor.
     public static func headerValue(_ shape: [Int]) -> String { shape.map(String.init).joined(separator: ",") }
-}
-
-extension StringProtocol {
-    func trimmingCharacters(in set: String) -> String {
-        let characters = Set(set)
-        return String(drop { characters.contains($0) }.reversed().drop { characters.contains($0) }.reversed())
-    }
 }

@@ -104,6 +104,11 @@ package final class TensorService: HTTPHandler {
         }
     }
 
+    /// Bodies up to this size, sent without Content-Encoding, may be computed where they arrived when the pool is
+    /// idle (`WorkerPool.runHereIfIdle`): their whole job takes a few microseconds, less than the hand-off to a
+    /// worker and back. A compressed body is never small enough to tell: it may inflate to the body limit.
+    static let maxBodyBytesRunInPlace = 4096
+
     /// Plans from the head on this (I/O) queue, then runs the work on a worker; a full queue is 503.
     private func runOnWorker(
         _ request: consuming HTTPRequest, respond: @escaping @Sendable (HTTPResponse) -> Void,
@@ -118,6 +123,11 @@ package final class TensorService: HTTPHandler {
             return
         }
         let job = WorkerJob(request: request, work: work, logger: logger, respond: respond)
+        if job.request.body.count <= Self.maxBodyBytesRunInPlace && job.request.head.headers["content-encoding"] == nil
+            && pool.runHereIfIdle({ job.run() })
+        {
+            return
+        }
         if pool.submit({ job.run() }) == .rejected {
             respond(ProblemRenderer.response(
                 for: ServiceError.unavailable("All \(pool.maxQueue) queue slots are taken; retry shortly."), path: path,

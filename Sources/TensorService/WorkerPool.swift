@@ -9,6 +9,11 @@ import TensorHTTP
 /// tensors would queue without limit. Here `submit` refuses past `maxQueue` (the service answers 503), and the
 /// number of threads computing at once is exactly `threadCount`. Large tensors are split with `parallelFor`,
 /// whose pieces jump the queue, and whose caller computes pieces too, so waiting can never deadlock the pool.
+///
+/// A small job may instead run on the submitting thread through `runHereIfIdle`, only while fewer than
+/// `threadCount` jobs are running and none is waiting: waking a worker and handing the answer back costs more
+/// than a tensor of a few KiB takes to compute (see the README's performance notes), and when the pool is busy the
+/// job queues like any other, so the bound and the 503s hold.
 package final class WorkerPool: Sendable {
     package enum SubmitResult: Equatable, Sendable {
         case accepted
@@ -22,6 +27,10 @@ package final class WorkerPool: Sendable {
     /// Guards both queues; `wakeups` counts the jobs and helpers waiting in them.
     private let state = Locked(State())
     private let wakeups = DispatchSemaphore(value: 0)
+    /// Jobs running now, on workers or on callers; read without the lock by `runHereIfIdle`.
+    private let runningJobs = Atomic<Int>(0)
+    /// Jobs accepted and not yet started: a caller must not overtake them.
+    private let waitingJobs = Atomic<Int>(0)
 
     private struct State {
         var jobs = JobRing()
@@ -52,8 +61,27 @@ package final class WorkerPool: Sendable {
             return true
         }
         guard accepted else { return .rejected }
+        waitingJobs.add(1, ordering: .relaxed)
         wakeups.signal()
         return .accepted
+    }
+
+    /// Runs `job` on the calling thread, now, if the pool has room for one more running job and nothing is
+    /// waiting; returns false (without running it) otherwise. For jobs of a few microseconds only.
+    package func runHereIfIdle(_ job: () -> Void) -> Bool {
+        guard waitingJobs.load(ordering: .relaxed) == 0 else { return false }
+        var running = runningJobs.load(ordering: .relaxed)
+        while running < threadCount {
+            let (exchanged, original) = runningJobs.compareExchange(
+                expected: running, desired: running + 1, ordering: .relaxed)
+            if exchanged {
+                job()
+                runningJobs.subtract(1, ordering: .relaxed)
+                return true
+            }
+            running = original
+        }
+        return false
     }
 
     /// Runs `body` once per range, on this thread and on idle workers, and returns when all have finished.
@@ -84,13 +112,18 @@ package final class WorkerPool: Sendable {
     private func runWorker() {
         while true {
             wakeups.wait()
-            let job = state.withLock { state -> Job? in
-                if !state.helpers.isEmpty { return state.helpers.removeFirst() }
-                if let job = state.jobs.popFirst() { return job }
-                return nil
+            let (job, isPiece) = state.withLock { state -> (Job?, Bool) in
+                if !state.helpers.isEmpty { return (state.helpers.removeFirst(), true) }
+                if let job = state.jobs.popFirst() { return (job, false) }
+                return (nil, false)
             }
-            if let job {
+            if let job, isPiece {
                 job()
+            } else if let job {
+                runningJobs.add(1, ordering: .relaxed)
+                waitingJobs.subtract(1, ordering: .relaxed)
+                job()
+                runningJobs.subtract(1, ordering: .relaxed)
             } else if state.withLock({ $0.isStopped }) {
                 return
             }

@@ -7,15 +7,23 @@ import Testing
         #expect(try TensorShape.parseHeader(" 2 , 3 ") == [2, 3])
         #expect(try TensorShape.parseHeader("") == [])
         #expect(try TensorShape.parseHeader("0") == [0])
+        #expect(try TensorShape.parseHeader("\t4,\t5 ,6\t") == [4, 5, 6])
+        #expect(try TensorShape.parseHeader(" \t ") == [])
+        #expect(try TensorShape.parseHeader("9223372036854775807") == [Int.max])
         #expect(TensorShape.headerValue([2, 3]) == "2,3")
         #expect(TensorShape.headerValue([]) == "")
     }
 
     @Test func rejectsBadHeaders() {
-        for value in ["2,", ",2", "a", "-1", "2;3", "1.5", "99999999999999999999"] {
+        for value in ["2,", ",2", "a", "-1", "2;3", "1.5", "1, ,2", "+1", "1 2", "9223372036854775808", "99999999999999999999"] {
             #expect(throws: CodecError.self, "\(value)") { try TensorShape.parseHeader(value) }
         }
-        #expect(throws: CodecError.self) { try TensorShape.parseHeader(Array(repeating: "1", count: 33).joined(separator: ",")) }
+        #expect(throws: CodecError(.malformed, "X-Tensor-Shape dimension 1 is \"x\"; expected a non-negative integer")) {
+            try TensorShape.parseHeader("2, x ,3")
+        }
+        #expect(throws: CodecError(.malformed, "X-Tensor-Shape has 33 dimensions; at most 32 are allowed")) {
+            try TensorShape.parseHeader(Array(repeating: "1", count: 33).joined(separator: ","))
+        }
     }
 
     @Test func overflowIsAnErrorNotACrash() throws {

@@ -163,12 +163,18 @@ import TensorTestSupport
         }
     }
 
-    @Test func fullQueueAnswers503WithRetryAfter() throws {
+    @Test("With no queue slot, a tensor that needs a worker gets 503 with Retry-After; a small one runs in place")
+    func fullQueueAnswers503WithRetryAfter() throws {
         try withTestServer({ $0.maxQueue = 0 }) { port in
             let client = try RawHTTPClient(port: port)
-            let response = try client.request("POST", "/ops/leaky_relu", headers: [("Content-Type", "application/json")], body: Self.goodJSON)
+            // Far above the service's in-place limit of a few KiB.
+            let large = [UInt8](repeating: 0, count: 64 * 1024)
+            let response = try client.request(
+                "POST", "/ops/leaky_relu", headers: [("Content-Type", "application/octet-stream")], body: large)
             expectProblem(response, status: 503, type: "unavailable")
             #expect(response.header("retry-after") == "1")
+            let small = try client.request("POST", "/ops/leaky_relu", headers: [("Content-Type", "application/json")], body: Self.goodJSON)
+            #expect(small.status == 200)
             #expect(try client.request("GET", "/healthz").status == 200)
         }
     }

@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import Testing
 import TensorKernels
 import TensorTestSupport
@@ -17,6 +18,34 @@ import TensorTestSupport
         #expect(pool.queueDepth == 2)
         #expect(pool.submit {} == .rejected)
         gate.signal()
+    }
+
+    @Test func runsASmallJobInPlaceOnlyWhenIdle() {
+        let pool = WorkerPool(threadCount: 1, maxQueue: 2)
+        defer { pool.stop() }
+        var ranHere = false
+        #expect(pool.runHereIfIdle { ranHere = true })
+        #expect(ranHere)
+
+        // The one worker is busy: the job is refused, not run.
+        let gate = DispatchSemaphore(value: 0)
+        let started = DispatchSemaphore(value: 0)
+        #expect(pool.submit { started.signal(); gate.wait() } == .accepted)
+        started.wait()
+        #expect(!pool.runHereIfIdle { Issue.record("ran while the pool was full") })
+
+        // A job waits in the queue: a caller must not overtake it.
+        let waitingRan = DispatchSemaphore(value: 0)
+        #expect(pool.submit { waitingRan.signal() } == .accepted)
+        #expect(!pool.runHereIfIdle { Issue.record("overtook a waiting job") })
+        gate.signal()
+        waitingRan.wait()
+
+        // Idle again once the worker has returned from its last job.
+        let deadline = DispatchTime.now() + .seconds(5)
+        var ranAfterwards = false
+        while !pool.runHereIfIdle({ ranAfterwards = true }) && DispatchTime.now() < deadline { usleep(1000) }
+        #expect(ranAfterwards)
     }
 
     @Test("A split tensor equals the single-thread kernel around every chunk boundary", arguments: DType.allCases)

@@ -24,6 +24,8 @@ final class HTTPConnection: @unchecked Sendable {
     private var readSource: (any DispatchSourceRead)?
     private var writeSource: (any DispatchSourceWrite)?
     private var timer: (any DispatchSourceTimer)?
+    /// When the timer is set to fire; nil when it is not armed.
+    private var scheduledDeadline: UInt64?
     private var isReadSuspended = false
     private var isWriteSuspended = true
     private var outbound: [OutboundSegment] = []
@@ -46,6 +48,9 @@ final class HTTPConnection: @unchecked Sendable {
 
     private static let lingerNanoseconds: UInt64 = 2_000_000_000
     private static let readChunkBytes = 64 * 1024
+    private static let maxBodyBytesWrittenFromWorker = 64 * 1024
+    /// Marks each connection's queue with the connection's identity, so code can tell whether it runs there.
+    private static let queueKey = DispatchSpecificKey<ObjectIdentifier>()
 
     init(descriptor: Int32, server: HTTPServer) {
         self.descriptor = descriptor
@@ -57,6 +62,7 @@ final class HTTPConnection: @unchecked Sendable {
         decoder = HTTPRequestDecoder(
             limits: .init(maxHeadBytes: configuration.maxHeadBytes, maxBodyBytes: configuration.maxBodyBytes))
         tls = configuration.tls.flatMap { TLSSession(context: $0, descriptor: descriptor) }
+        queue.setSpecific(key: Self.queueKey, value: ObjectIdentifier(self))
     }
 
     /// Starts reading. Called once, right after accept.
@@ -251,7 +257,18 @@ final class HTTPConnection: @unchecked Sendable {
 
     private func dispatchToHandler(_ request: consuming HTTPRequest) {
         server.handler.handle(request) { [self] response in
-            queue.async { self.finishRequest(response) }
+            // From a worker, a small answer is written on the worker's thread inside `queue.sync`: the queue is idle
+            // while its request is away, so this costs no thread wake-up, where `async` would wake a Dispatch thread
+            // for every request. On the queue itself (an answer made without a worker) `sync` would deadlock, and
+            // calling in directly would recurse through pipelined requests; a large answer is written from the queue
+            // so a worker never spends its time on socket writes.
+            if DispatchQueue.getSpecific(key: Self.queueKey) != ObjectIdentifier(self)
+                && response.bodyCount <= Self.maxBodyBytesWrittenFromWorker
+            {
+                queue.sync { self.finishRequest(response) }
+            } else {
+                queue.async { self.finishRequest(response) }
+            }
         }
     }
 
@@ -393,17 +410,22 @@ final class HTTPConnection: @unchecked Sendable {
 
     // MARK: - Timers and closing
 
+    /// Makes sure the timer fires no later than the current deadline.
+    ///
+    /// Rescheduling a Dispatch timer costs a round trip through Dispatch's event thread, and deadlines move several
+    /// times per request, nearly always later. So an armed timer that fires earlier than needed is left alone: when
+    /// it fires, `handleTimer` finds nothing due and arms it for the real deadline. A busy keep-alive connection
+    /// then reschedules about once per read timeout instead of three times per request.
     private func rearmTimer() {
-        guard let timer, !isClosing else { return }
-        if let deadline = lingerDeadline ?? machine.deadline {
-            timer.schedule(deadline: DispatchTime(uptimeNanoseconds: deadline), leeway: .milliseconds(5))
-        } else {
-            timer.schedule(deadline: .distantFuture)
-        }
+        guard let timer, !isClosing, let deadline = lingerDeadline ?? machine.deadline else { return }
+        if let scheduledDeadline, scheduledDeadline <= deadline { return }
+        timer.schedule(deadline: DispatchTime(uptimeNanoseconds: deadline), leeway: .milliseconds(5))
+        scheduledDeadline = deadline
     }
 
     private func handleTimer() {
         dispatchPrecondition(condition: .onQueue(queue))
+        scheduledDeadline = nil
         guard !isClosing else { return }
         let now = Self.now()
         if let lingerDeadline {

@@ -32,69 +32,107 @@ package enum HTTPHeadParser {
     }
 
     /// Parses a complete head. `maxBodyBytes` turns an oversized Content-Length into `.bodyTooLarge` at once.
+    ///
+    /// Works on the bytes where they lie: the only allocations are the strings of the head itself.
     package static func parse(_ bytes: UnsafeRawBufferPointer, maxBodyBytes: Int) throws(HTTPRequestError) -> HTTPRequestHead {
-        var lines = splitLines(bytes)
-        while let first = lines.first, first.isEmpty { lines.removeFirst() }
-        guard let requestLine = lines.first else { throw .malformedRequestLine("it is empty") }
-        let (method, target, minor) = try parseRequestLine(requestLine)
+        var lines = LineCursor(bytes: bytes)
+        var requestLine: Range<Int>?
+        while let line = lines.next() {
+            if !line.isEmpty {
+                requestLine = line
+                break
+            }
+        }
+        guard let requestLine else { throw .malformedRequestLine("it is empty") }
+        let (method, target, minor) = try parseRequestLine(bytes, requestLine)
 
         var headers = HTTPHeaders()
-        for line in lines.dropFirst() where !line.isEmpty {
+        while let line = lines.next() {
+            if line.isEmpty { continue }
             if headers.fields.count >= maxFieldCount { throw .headTooLarge(limit: maxFieldCount) }
-            let (name, value) = try parseField(line)
-            headers.add(name: name, value: value)
+            let (name, value) = try parseField(bytes, line)
+            headers.add(lowercasedName: name, value: value)
         }
         if minor >= 1 && headers.values("host").count != 1 { throw .missingHost }
         let framing = try parseFraming(method: method, minor: minor, headers: headers, maxBodyBytes: maxBodyBytes)
         return HTTPRequestHead(method: method, target: target, versionMinor: minor, headers: headers, framing: framing)
     }
 
-    private static func splitLines(_ bytes: UnsafeRawBufferPointer) -> [ArraySlice<UInt8>] {
-        let all = Array(bytes)
-        var lines: [ArraySlice<UInt8>] = []
+    /// The head's lines as byte ranges, without their CRLF or bare LF.
+    private struct LineCursor {
+        let bytes: UnsafeRawBufferPointer
         var start = 0
-        for index in all.indices where all[index] == 0x0A {
+
+        mutating func next() -> Range<Int>? {
+            var index = start
+            while index < bytes.count && bytes[index] != 0x0A { index += 1 }
+            guard index < bytes.count else { return nil }
             var end = index
-            if end > start && all[end - 1] == 0x0D { end -= 1 }
-            lines.append(all[start..<end])
-            start = index + 1
+            if end > start && bytes[end - 1] == 0x0D { end -= 1 }
+            defer { start = index + 1 }
+            return start..<end
         }
-        return lines
     }
 
-    private static func parseRequestLine(_ line: ArraySlice<UInt8>) throws(HTTPRequestError) -> (String, String, Int) {
-        let parts = line.split(separator: 0x20, omittingEmptySubsequences: false)
-        guard parts.count == 3 else { throw .malformedRequestLine("expected METHOD SP target SP HTTP/1.1") }
-        let method = parts[0], target = parts[1], version = parts[2]
-        guard !method.isEmpty, method.allSatisfy(isTokenByte) else { throw .malformedRequestLine("the method is not a token") }
-        guard !target.isEmpty, target.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+    private static func parseRequestLine(
+        _ bytes: UnsafeRawBufferPointer, _ line: Range<Int>
+    ) throws(HTTPRequestError) -> (String, String, Int) {
+        // RFC 9112 §3: request-line = method SP request-target SP HTTP-version, single spaces.
+        guard let firstSpace = line.first(where: { bytes[$0] == 0x20 }),
+            let secondSpace = (firstSpace + 1..<line.upperBound).first(where: { bytes[$0] == 0x20 }),
+            !(secondSpace + 1..<line.upperBound).contains(where: { bytes[$0] == 0x20 })
+        else { throw .malformedRequestLine("expected METHOD SP target SP HTTP/1.1") }
+        let method = line.lowerBound..<firstSpace, target = firstSpace + 1..<secondSpace
+        let version = UnsafeRawBufferPointer(rebasing: bytes[secondSpace + 1..<line.upperBound])
+        guard !method.isEmpty, method.allSatisfy({ isTokenByte(bytes[$0]) }) else {
+            throw .malformedRequestLine("the method is not a token")
+        }
+        guard !target.isEmpty, target.allSatisfy({ bytes[$0] > 0x20 && bytes[$0] < 0x7F }) else {
             throw .malformedRequestLine("the request-target has a forbidden byte")
         }
         // RFC 9112 §2.3: HTTP-version = "HTTP/" DIGIT "." DIGIT
-        let text = Array(version)
-        guard text.count == 8, text[0..<5].elementsEqual("HTTP/".utf8), isDigit(text[5]), text[6] == 0x2E, isDigit(text[7]) else {
+        guard version.count == 8, version.prefix(5).elementsEqual("HTTP/".utf8), isDigit(version[5]), version[6] == 0x2E,
+            isDigit(version[7])
+        else {
             throw .malformedRequestLine("the version is not HTTP/x.y")
         }
-        guard text[5] == 0x31 else { throw .unsupportedVersion(String(decoding: text, as: UTF8.self)) }
+        guard version[5] == 0x31 else { throw .unsupportedVersion(String(decoding: version, as: UTF8.self)) }
         // A higher minor version is answered as 1.1 (RFC 9112 §2.6).
-        return (String(decoding: method, as: UTF8.self), String(decoding: target, as: UTF8.self), Int(text[7] - 0x30))
+        return (string(bytes, method), string(bytes, target), Int(version[7] - 0x30))
     }
 
-    private static func parseField(_ line: ArraySlice<UInt8>) throws(HTTPRequestError) -> (String, String) {
-        if line.first == 0x20 || line.first == 0x09 { throw .malformedHeader("obsolete line folding is not accepted") }
-        guard let colon = line.firstIndex(of: 0x3A) else { throw .malformedHeader("a field has no colon") }
-        let name = line[line.startIndex..<colon]
+    private static func parseField(
+        _ bytes: UnsafeRawBufferPointer, _ line: Range<Int>
+    ) throws(HTTPRequestError) -> (String, String) {
+        if bytes[line.lowerBound] == 0x20 || bytes[line.lowerBound] == 0x09 {
+            throw .malformedHeader("obsolete line folding is not accepted")
+        }
+        guard let colon = line.first(where: { bytes[$0] == 0x3A }) else { throw .malformedHeader("a field has no colon") }
+        let name = line.lowerBound..<colon
         // RFC 9112 §5.1: no whitespace between the field name and the colon.
-        guard !name.isEmpty, name.allSatisfy(isTokenByte) else {
-            throw .malformedHeader("field name \"\(String(decoding: name.prefix(64), as: UTF8.self))\" is not a token")
+        guard !name.isEmpty, name.allSatisfy({ isTokenByte(bytes[$0]) }) else {
+            throw .malformedHeader("field name \"\(string(bytes, name.prefix(64)))\" is not a token")
         }
-        var value = line[(colon + 1)...]
-        while let first = value.first, first == 0x20 || first == 0x09 { value.removeFirst() }
-        while let last = value.last, last == 0x20 || last == 0x09 { value.removeLast() }
-        guard value.allSatisfy({ $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) }) else {
-            throw .malformedHeader("field \"\(String(decoding: name, as: UTF8.self))\" has a control character")
+        var valueStart = colon + 1
+        var valueEnd = line.upperBound
+        while valueStart < valueEnd && (bytes[valueStart] == 0x20 || bytes[valueStart] == 0x09) { valueStart += 1 }
+        while valueEnd > valueStart && (bytes[valueEnd - 1] == 0x20 || bytes[valueEnd - 1] == 0x09) { valueEnd -= 1 }
+        let value = valueStart..<valueEnd
+        guard value.allSatisfy({ bytes[$0] == 0x09 || (bytes[$0] >= 0x20 && bytes[$0] != 0x7F) }) else {
+            throw .malformedHeader("field \"\(string(bytes, name))\" has a control character")
         }
-        return (String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
+        return (string(bytes, name, lowercasingASCII: true), string(bytes, value))
+    }
+
+    /// The bytes in `range` as a string; invalid UTF-8 (obs-text) is repaired, as `String(decoding:)` does.
+    private static func string(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, lowercasingASCII: Bool = false) -> String {
+        String(unsafeUninitializedCapacity: range.count) { buffer in
+            for offset in 0..<range.count {
+                let byte = bytes[range.lowerBound + offset]
+                buffer[offset] = lowercasingASCII && byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
+            }
+            return range.count
+        }
     }
 
     private static func parseFraming(

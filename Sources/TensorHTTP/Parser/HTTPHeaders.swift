@@ -8,30 +8,36 @@ package struct HTTPHeaders: Sendable, Sequence {
         for (name, value) in fields { add(name: name, value: value) }
     }
 
-    package mutating func add(name: String, value: String) { fields.append((name.lowercased(), value)) }
+    /// Field names are ASCII tokens, so ASCII lowercasing is the whole of HTTP's case-insensitivity.
+    package mutating func add(name: String, value: String) { fields.append((name.asciiLowercased, value)) }
+
+    /// For the parser, which lowercases names as it copies them out of the head.
+    mutating func add(lowercasedName name: String, value: String) { fields.append((name, value)) }
 
     /// The first value of `name`, or nil.
     package subscript(_ name: String) -> String? {
-        let key = name.lowercased()
+        let key = name.asciiLowercased
         return fields.first { $0.name == key }?.value
     }
 
     /// Every value of `name`, in order.
     package func values(_ name: String) -> [String] {
-        let key = name.lowercased()
+        let key = name.asciiLowercased
         return fields.filter { $0.name == key }.map(\.value)
     }
 
     /// The comma-separated elements of every `name` field, trimmed and lowercased (for Connection, Expect, ...).
     package func tokens(_ name: String) -> [String] {
-        values(name).flatMap { $0.split(separator: ",") }.map { $0.trimmingSpaces.lowercased() }.filter { !$0.isEmpty }
+        let key = name.asciiLowercased
+        var tokens: [String] = []
+        for field in fields where field.name == key {
+            for element in field.value.utf8.split(separator: UInt8(ascii: ",")) {
+                let token = Substring(element).trimmingSpaces
+                if !token.isEmpty { tokens.append(token.asciiLowercased) }
+            }
+        }
+        return tokens
     }
 
     package func makeIterator() -> IndexingIterator<[(name: String, value: String)]> { fields.makeIterator() }
-}
-
-extension Substring {
-    package var trimmingSpaces: String {
-        String(drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
-    }
 }

@@ -15,11 +15,14 @@ package struct HTTPRequestHead: Sendable {
     package var framing: BodyFraming
 
     /// The target's path, before any `?`.
-    package var path: Substring { target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)[0] }
+    package var path: Substring {
+        guard let mark = target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return target[...] }
+        return target[..<mark]
+    }
 
     /// The target's query, after the first `?`, or nil.
     package var query: Substring? {
-        guard let mark = target.firstIndex(of: "?") else { return nil }
+        guard let mark = target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return nil }
         return target[target.index(after: mark)...]
     }
 

@@ -1,5 +1,3 @@
-import Foundation
-
 import TensorHTTP
 
 /// Which coding a client takes answers in, from `Accept-Encoding` (RFC 9110 §12.5.3): q-values honoured, `q=0`
@@ -12,7 +10,7 @@ enum AcceptEncoding {
         var deflate: Double?
         var wildcard: Double?
         for element in value.split(separator: ",") {
-            let parts = element.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            let parts = element.split(separator: ";").map { $0.trimmingSpaces.asciiLowercased }
             guard let coding = parts.first, !coding.isEmpty else { continue }
             var quality = 1.0
             for parameter in parts.dropFirst() where parameter.hasPrefix("q=") {

@@ -1,4 +1,4 @@
-import Foundation
+import TensorHTTP
 
 /// Picks the answer's format from `Accept` (RFC 9110 §12.5.1), q-values honoured and `q=0` excluding.
 package enum ContentNegotiator {
@@ -20,13 +20,13 @@ package enum ContentNegotiator {
     /// Parses an Accept value; malformed elements are skipped, as clients expect of a lenient server.
     package static func parseAccept(_ value: String) -> [MediaRange] {
         value.split(separator: ",").compactMap { element in
-            let pieces = element.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
-            let range = pieces[0].lowercased().split(separator: "/", maxSplits: 1).map(String.init)
+            let pieces = element.split(separator: ";").map(\.trimmingSpaces)
+            let range = pieces[0].asciiLowercased.split(separator: "/", maxSplits: 1).map(String.init)
             guard range.count == 2, !range[0].isEmpty, !range[1].isEmpty else { return nil }
             var quality = 1.0
             for parameter in pieces.dropFirst() {
-                let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-                if pair.count == 2, pair[0].lowercased() == "q", let q = Double(pair[1]), q >= 0, q <= 1 {
+                let pair = parameter.split(separator: "=", maxSplits: 1).map(\.trimmingSpaces)
+                if pair.count == 2, pair[0].equalsIgnoringASCIICase("q"), let q = Double(pair[1]), q >= 0, q <= 1 {
                     quality = q
                 }
             }
@@ -49,7 +49,7 @@ package enum ContentNegotiator {
     package static func choose<Format>(
         _ candidates: [Format], mediaType: (Format) -> String, accept: String?
     ) -> Format? {
-        guard let accept, !accept.trimmingCharacters(in: .whitespaces).isEmpty else { return candidates.first }
+        guard let accept, !accept.trimmingSpaces.isEmpty else { return candidates.first }
         let ranges = parseAccept(accept)
         var best: (format: Format, quality: Double)?
         for candidate in candidates {

@@ -1,4 +1,4 @@
-import Foundation
+import TensorHTTP
 
 /// The wire formats a tensor can arrive and leave in.
 package enum TensorFormat: String, CaseIterable, Sendable {
@@ -10,10 +10,8 @@ package enum TensorFormat: String, CaseIterable, Sendable {
 
     /// The format named by a Content-Type value; parameters such as `charset` are ignored.
     package init?(contentType: String) {
-        let essence = contentType.split(separator: ";", maxSplits: 1).first.map {
-            $0.trimmingCharacters(in: .whitespaces).lowercased()
-        }
-        guard let essence, let format = TensorFormat(rawValue: essence) else { return nil }
+        let essence = contentType.utf8.firstIndex(of: UInt8(ascii: ";")).map { contentType[..<$0] } ?? contentType[...]
+        guard let format = TensorFormat(rawValue: essence.trimmingSpaces.asciiLowercased) else { return nil }
         self = format
     }
 }

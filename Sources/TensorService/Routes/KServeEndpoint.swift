@@ -38,7 +38,7 @@ package struct KServeEndpoint: Sendable {
     package static func plan(for head: HTTPRequestHead) throws(ServiceError) -> Plan {
         var headerLength: Int?
         if let value = head.headers["inference-header-content-length"] {
-            guard let length = Int(value.trimmingCharacters(in: .whitespaces)), length >= 0 else {
+            guard let length = Int(value.trimmingSpaces), length >= 0 else {
                 throw .badRequest("malformed-request", "Inference-Header-Content-Length \"\(value.prefix(32))\" is not a non-negative integer.")
             }
             headerLength = length

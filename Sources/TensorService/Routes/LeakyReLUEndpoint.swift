@@ -17,8 +17,10 @@ package struct LeakyReLUEndpoint: Sendable {
     let maxBodyBytes: Int
     let metrics: ServiceMetrics
 
+    /// The media types a request may use, for error messages.
+    private static let supported = TensorFormat.allCases.map(\.mediaType).joined(separator: ", ")
+
     package static func plan(for head: HTTPRequestHead) throws(ServiceError) -> Plan {
-        let supported = TensorFormat.allCases.map(\.mediaType).joined(separator: ", ")
         guard let contentType = head.headers["content-type"] else {
             throw .unsupportedMediaType("A POST to /ops/leaky_relu needs a Content-Type: one of \(supported).")
         }
