@@ -19,23 +19,42 @@ package final class HTTPServer: @unchecked Sendable {
     package let handler: any HTTPHandler
     package let logger: Logger
     package let budget: InflightBudget
+    /// Figures for metrics; readers hold this instead of the server (see `Statistics`).
+    package let statistics: Statistics
     private let acceptQueue = DispatchQueue(label: "tensor-service.accept")
     private var listener: ListeningSocket?
     private var acceptSource: (any DispatchSourceRead)?
     private var isAcceptSuspended = false
     private let registry = Locked(Registry())
     private let openConnections = DispatchGroup()
-    private let counters = Counters()
 
     private struct Registry {
         var connections: [ObjectIdentifier: HTTPConnection] = [:]
         var isDraining = false
     }
 
-    /// Traffic totals the service reports as metrics.
-    package final class Counters: Sendable {
-        let sentBytes = Atomic<Int>(0)
-        let receivedBytes = Atomic<Int>(0)
+    /// Live figures the service reports as metrics, readable from any thread.
+    ///
+    /// A separate object so that the application can keep it without referring back to the server, which owns the
+    /// application: a weak reference would give the server a side table, and every retain of it (several per
+    /// request) would take the runtime's slow path.
+    package final class Statistics: Sendable {
+        package let budget: InflightBudget
+        private let sent = Atomic<Int>(0)
+        private let received = Atomic<Int>(0)
+        private let connections = Atomic<Int>(0)
+
+        init(budget: InflightBudget) { self.budget = budget }
+
+        /// Bytes written to and read from sockets (after TLS, before gzip).
+        package var sentBytes: Int { sent.load(ordering: .relaxed) }
+        package var receivedBytes: Int { received.load(ordering: .relaxed) }
+        package var openConnectionCount: Int { connections.load(ordering: .relaxed) }
+
+        func recordSent(_ bytes: Int) { sent.add(bytes, ordering: .relaxed) }
+        func recordReceived(_ bytes: Int) { received.add(bytes, ordering: .relaxed) }
+        func connectionOpened() { connections.add(1, ordering: .relaxed) }
+        func connectionClosed() { connections.subtract(1, ordering: .relaxed) }
     }
 
     package init(configuration: HTTPServerConfiguration, handler: any HTTPHandler, logger: Logger) {
@@ -43,6 +62,7 @@ package final class HTTPServer: @unchecked Sendable {
         self.handler = handler
         self.logger = logger
         self.budget = InflightBudget(limit: configuration.maxInflightBytes)
+        self.statistics = Statistics(budget: budget)
     }
 
     /// Binds and starts accepting; returns the bound port (the kernel's pick when the configuration says 0).
@@ -61,12 +81,8 @@ package final class HTTPServer: @unchecked Sendable {
     }
 
     package var openConnectionCount: Int { registry.withLock { $0.connections.count } }
-    /// Bytes written to and read from sockets (after TLS, before gzip), for the byte-count metrics.
-    package var sentBytes: Int { counters.sentBytes.load(ordering: .relaxed) }
-    package var receivedBytes: Int { counters.receivedBytes.load(ordering: .relaxed) }
-
-    func recordSent(_ bytes: Int) { counters.sentBytes.add(bytes, ordering: .relaxed) }
-    func recordReceived(_ bytes: Int) { counters.receivedBytes.add(bytes, ordering: .relaxed) }
+    func recordSent(_ bytes: Int) { statistics.recordSent(bytes) }
+    func recordReceived(_ bytes: Int) { statistics.recordReceived(bytes) }
 
     private func acceptPending() {
         dispatchPrecondition(condition: .onQueue(acceptQueue))
@@ -101,6 +117,7 @@ package final class HTTPServer: @unchecked Sendable {
                 return
             }
             openConnections.enter()
+            statistics.connectionOpened()
             connection.start()
         }
     }
@@ -114,6 +131,7 @@ package final class HTTPServer: @unchecked Sendable {
 
     func connectionClosed(_ connection: HTTPConnection) {
         registry.withLock { _ = $0.connections.removeValue(forKey: ObjectIdentifier(connection)) }
+        statistics.connectionClosed()
         openConnections.leave()
         acceptQueue.async { [self] in
             if openConnectionCount < configuration.maxConnections { resumeAccepting() }

@@ -12,13 +12,8 @@ package final class TensorService: HTTPHandler {
     private let draining = Atomic<Bool>(false)
     private let endpoint: LeakyReLUEndpoint
     private let kserve: KServeEndpoint
-    /// The server this service answers for, read at scrape time; weak, since the server owns the service.
-    private let server = Locked<WeakServer>(WeakServer())
-
-    private final class WeakServer: @unchecked Sendable {
-        // @unchecked Sendable: only read or written inside the `server` lock.
-        weak var value: HTTPServer?
-    }
+    /// The figures of the server this service answers for, read at scrape time.
+    private let serverStatistics = Locked<HTTPServer.Statistics?>(nil)
 
     package init(pool: WorkerPool, maxBodyBytes: Int, logger: Logger, accessLogger: Logger) {
         self.pool = pool
@@ -31,7 +26,7 @@ package final class TensorService: HTTPHandler {
     }
 
     /// Connects the service to the server whose connections and bytes `/metrics` reports.
-    package func attach(_ http: HTTPServer) { server.withLock { $0.value = http } }
+    package func attach(_ http: HTTPServer) { serverStatistics.withLock { $0 = http.statistics } }
 
     /// Readiness turns 503 from here on.
     package func markDraining() { draining.store(true, ordering: .relaxed) }
@@ -79,7 +74,7 @@ package final class TensorService: HTTPHandler {
         case .openAPI:
             respond(HTTPResponse(status: 200, contentType: "application/yaml", body: OpenAPIDocument.bytes))
         case .metrics:
-            let text = server.withLock { $0.value }.map { metrics.exposition(server: $0, pool: pool) } ?? []
+            let text = serverStatistics.withLock { $0 }.map { metrics.exposition(server: $0, pool: pool) } ?? []
             respond(HTTPResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: text))
         case .serverMetadata:
             respond(KServeEndpoint.serverMetadata())

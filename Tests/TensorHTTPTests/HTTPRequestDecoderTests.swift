@@ -24,17 +24,24 @@ import Testing
         Decoded(method: "GET", target: "/d", body: []),
     ]
 
-    static func decode(_ pieces: [ArraySlice<UInt8>], maxBody: Int = 1024) throws(HTTPRequestError) -> [Decoded] {
+    /// With `reusingBodies`, each body buffer is handed back for the next request, as a connection does.
+    static func decode(
+        _ pieces: [ArraySlice<UInt8>], maxBody: Int = 1024, reusingBodies: Bool = false
+    ) throws(HTTPRequestError) -> [Decoded] {
         var decoder = HTTPRequestDecoder(limits: .init(maxBodyBytes: maxBody))
         var input = InputBuffer(capacity: 8)
         var results: [Decoded] = []
+        var spare: ByteBuffer?
         for piece in pieces {
             input.append(Array(piece))
             while let event = try decoder.next(from: &input) {
                 switch event {
-                case .head: decoder.beginBody()
+                case .head:
+                    decoder.beginBody(reusing: spare)
+                    spare = nil
                 case .request(let request):
                     results.append(Decoded(method: request.head.method, target: request.head.target, body: request.body.array))
+                    if reusingBodies { spare = request.body }
                 }
             }
         }
@@ -54,6 +61,32 @@ import Testing
             let decoded = try Self.decode([Self.stream[..<split], Self.stream[split...]])
             #expect(decoded == Self.expected, "split at \(split)")
         }
+    }
+
+    @Test func reusedBodiesDecodeTheSame() throws {
+        #expect(try Self.decode([Self.stream[...]], reusingBodies: true) == Self.expected)
+        for index in Self.stream.indices {
+            let pieces = [Self.stream[..<index], Self.stream[index...]]
+            #expect(try Self.decode(pieces, reusingBodies: true) == Self.expected, "split at \(index)")
+        }
+    }
+
+    @Test func aSpareBodyIsUsedOnlyWhenLargeEnough() throws {
+        var decoder = HTTPRequestDecoder(limits: .init(maxBodyBytes: 1024))
+        var input = InputBuffer()
+        let spare = ByteBuffer(capacity: 8)
+        spare.append(Array("stale".utf8))
+        input.append(Array("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc".utf8))
+        guard case .head = try decoder.next(from: &input) else { Issue.record("no head"); return }
+        decoder.beginBody(reusing: spare)
+        guard case .request(let first) = try decoder.next(from: &input) else { Issue.record("no request"); return }
+        #expect(first.body === spare && first.body.array == Array("abc".utf8))
+
+        input.append(Array("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\n\r\nlongerone".utf8))
+        guard case .head = try decoder.next(from: &input) else { Issue.record("no head"); return }
+        decoder.beginBody(reusing: spare)
+        guard case .request(let second) = try decoder.next(from: &input) else { Issue.record("no request"); return }
+        #expect(second.body !== spare && second.body.array == Array("longerone".utf8))
     }
 
     @Test func directBodyWindowReceivesTheRest() throws {

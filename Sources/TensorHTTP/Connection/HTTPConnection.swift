@@ -38,6 +38,9 @@ final class HTTPConnection: @unchecked Sendable {
     private var lingerDeadline: UInt64?
     /// TLS state when the port speaks HTTPS; every byte then goes through it.
     private let tls: TLSSession?
+    /// The last request's body when it was small, read into again by the next request once nothing else holds it:
+    /// a keep-alive client sending small tensors then costs no allocation per body.
+    private var reusableBody: ByteBuffer?
 
     private struct OutboundSegment {
         var segment: BodySegment
@@ -49,6 +52,8 @@ final class HTTPConnection: @unchecked Sendable {
     private static let lingerNanoseconds: UInt64 = 2_000_000_000
     private static let readChunkBytes = 64 * 1024
     private static let maxBodyBytesWrittenFromWorker = 64 * 1024
+    /// Bodies kept for reuse are at most this large, so idle connections hold little memory (16 MiB at 1,024).
+    private static let maxReusableBodyBytes = 16 * 1024
     /// Marks each connection's queue with the connection's identity, so code can tell whether it runs there.
     private static let queueKey = DispatchSpecificKey<ObjectIdentifier>()
 
@@ -218,12 +223,13 @@ final class HTTPConnection: @unchecked Sendable {
                     return
                 }
                 reservedBytes = head.declaredBodyBytes
-                decoder.beginBody()
+                decoder.beginBody(reusing: takeReusableBody())
                 if head.expectsContinue && input.isEmpty {
                     outbound.append(OutboundSegment(segment: .bytes(ResponseHeadWriter.continueHead)))
                     flush()
                 }
             case .request(let request):
+                if request.body.capacity <= Self.maxReusableBodyBytes { reusableBody = request.body }
                 machine.requestComplete()
                 rearmTimer()
                 setReading(false)
@@ -231,6 +237,12 @@ final class HTTPConnection: @unchecked Sendable {
                 return
             }
         }
+    }
+
+    /// The kept body, if the handler and the answer have let go of it (a worker may still hold it for a moment).
+    private func takeReusableBody() -> ByteBuffer? {
+        defer { reusableBody = nil }
+        return isKnownUniquelyReferenced(&reusableBody) ? reusableBody : nil
     }
 
     /// The request belongs to the handler or its answer is being written: the socket is not read meanwhile.

@@ -71,14 +71,20 @@ package struct HTTPRequestDecoder {
         }
     }
 
-    /// Starts reading the body of the head just delivered.
-    package mutating func beginBody() {
+    /// Starts reading the body of the head just delivered, into `spare` when it is large enough. The caller hands
+    /// over `spare` (a previous body nobody else holds) and must not touch it afterwards.
+    package mutating func beginBody(reusing spare: ByteBuffer? = nil) {
         guard case .headDelivered(let head) = state else { preconditionFailure("beginBody() without a head") }
+        func buffer(capacity: Int) -> ByteBuffer {
+            guard let spare, spare.capacity >= capacity else { return ByteBuffer(capacity: capacity) }
+            spare.count = 0
+            return spare
+        }
         switch head.framing {
-        case .none: state = .fixedBody(head, ByteBuffer(capacity: 0), total: 0)
-        case .length(let count): state = .fixedBody(head, ByteBuffer(capacity: count), total: count)
+        case .none: state = .fixedBody(head, buffer(capacity: 0), total: 0)
+        case .length(let count): state = .fixedBody(head, buffer(capacity: count), total: count)
         case .chunked:
-            state = .chunkedBody(head, ByteBuffer(capacity: 4096), ChunkedBodyDecoder(maxBodyBytes: limits.maxBodyBytes))
+            state = .chunkedBody(head, buffer(capacity: 4096), ChunkedBodyDecoder(maxBodyBytes: limits.maxBodyBytes))
         }
     }
 

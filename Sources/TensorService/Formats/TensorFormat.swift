@@ -11,7 +11,10 @@ package enum TensorFormat: String, CaseIterable, Sendable {
     /// The format named by a Content-Type value; parameters such as `charset` are ignored.
     package init?(contentType: String) {
         let essence = contentType.utf8.firstIndex(of: UInt8(ascii: ";")).map { contentType[..<$0] } ?? contentType[...]
-        guard let format = TensorFormat(rawValue: essence.trimmingSpaces.asciiLowercased) else { return nil }
+        let trimmed = essence.trimmingSpaces
+        guard let format = TensorFormat.allCases.first(where: { trimmed.equalsIgnoringASCIICase($0.rawValue) }) else {
+            return nil
+        }
         self = format
     }
 }

@@ -68,7 +68,7 @@ package final class ServiceMetrics: Sendable {
     }
 
     /// Prometheus text, with the gauges and byte totals read from the server at this moment.
-    package func exposition(server: HTTPServer, pool: WorkerPool) -> [UInt8] {
+    package func exposition(server: HTTPServer.Statistics, pool: WorkerPool) -> [UInt8] {
         let (received, sent) = (server.receivedBytes, server.sentBytes)
         let (newReceived, newSent) = reportedTotals.withLock { reported in
             defer { reported = (received, sent) }

@@ -28,9 +28,14 @@ package struct LeakyReLUEndpoint: Sendable {
             throw .unsupportedMediaType("Content-Type \(contentType.prefix(100)) is not supported; use one of \(supported).")
         }
         let requestCoding = try RequestCoding.parse(head.headers)
-        let candidates = [requestFormat] + TensorFormat.allCases.filter { $0 != requestFormat }
-        guard let answerFormat = ContentNegotiator.choose(candidates, mediaType: \.mediaType, accept: head.headers["accept"]) else {
-            throw .notAcceptable("None of \(supported) is acceptable to the request's Accept header.")
+        var answerFormat = requestFormat
+        if let accept = head.headers["accept"] {
+            // The request's own format wins ties: a client sending .npy and accepting anything gets .npy back.
+            let candidates = [requestFormat] + TensorFormat.allCases.filter { $0 != requestFormat }
+            guard let chosen = ContentNegotiator.choose(candidates, mediaType: \.mediaType, accept: accept) else {
+                throw .notAcceptable("None of \(supported) is acceptable to the request's Accept header.")
+            }
+            answerFormat = chosen
         }
         return Plan(
             requestFormat: requestFormat, answerFormat: answerFormat, querySlope: try querySlope(head),
