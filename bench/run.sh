@@ -2,10 +2,14 @@
 # The server's benchmark: builds release, starts the service, and measures each scenario with wrk and curl in one
 # run, printing req/s, latency, MB/s, peak RSS and each rate as a ratio to the server's own /healthz rate.
 #   bench/run.sh [SECONDS per wrk scenario, default 10]
+# ROUNDS (default 3) alternates the /healthz and 1 KiB POST runs that many times and reports the median round of
+# each, with the ratio of each round's POST rate to the /healthz rate measured just before it: on a shared machine
+# one run can land in a slow moment, and pairing keeps the ratio honest.
 # Needs wrk and curl (apt-get install wrk curl) and python3 with numpy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-10}
+rounds=${ROUNDS:-3}
 for tool in wrk curl python3; do command -v "$tool" >/dev/null || { echo "bench needs $tool" >&2; exit 2; }; done
 deploy/build-release.sh >/dev/null
 work=$(mktemp -d)
@@ -44,9 +48,22 @@ run_wrk() {
     results+=("$name|$rps|$p50|$p99|$transfer")
 }
 
-run_wrk "GET /healthz c64" 64 /healthz
+# The median of a list of "name|req/s|..." rows, by req/s.
+median_row() { printf '%s\n' "$@" | sort -t'|' -k2 -g | sed -n "$(( ($# + 1) / 2 ))p"; }
+
+healthz_rounds=()
+post_rounds=()
+paired_ratios=()
+for _ in $(seq "$rounds"); do
+    run_wrk "GET /healthz c64" 64 /healthz
+    run_wrk "1 KiB binary POST c64" 64 /ops/leaky_relu bench/post_binary_1k.lua
+    healthz_rounds+=("${results[-2]}")
+    post_rounds+=("${results[-1]}")
+    paired_ratios+=("$(python3 -c "print(f'{$(cut -d'|' -f2 <<<"${results[-1]}") / $(cut -d'|' -f2 <<<"${results[-2]}"):.2f}')")")
+    results=("${results[@]:0:${#results[@]}-2}")
+done
+results=("$(median_row "${healthz_rounds[@]}")" "$(median_row "${post_rounds[@]}")")
 healthz=$(cut -d'|' -f2 <<<"${results[0]}")
-run_wrk "1 KiB binary POST c64" 64 /ops/leaky_relu bench/post_binary_1k.lua
 run_wrk "1 MiB binary POST c8" 8 /ops/leaky_relu bench/post_binary_1m.lua
 run_wrk "1 KiB binary POST, 1 keep-alive connection" 1 /ops/leaky_relu bench/post_binary_1k.lua
 
@@ -73,4 +90,5 @@ for row in "${results[@]}"; do
     printf '%-44s %12s %14s %12s %12s %8s\n' "$name" "$rps" "$p50" "$p99" "$transfer" "$ratio"
 done
 echo
+echo "1 KiB POST / healthz, paired by round: ${paired_ratios[*]} (median $(printf '%s\n' "${paired_ratios[@]}" | sort -g | sed -n "$(( (rounds + 1) / 2 ))p"))"
 echo "peak RSS (VmHWM): $(( before / 1024 )) MiB before the 64 MiB round trips, $(( after / 1024 )) MiB after (+$(( (after - before) / 1024 )) MiB for a 64 MiB body)"

@@ -38,7 +38,8 @@ build_kernels() {
 
 case "$target" in
 http)
-    sources=$(ls Sources/TensorHTTP/Parser/*.swift Sources/TensorHTTP/Socket/ByteBuffer.swift Sources/TensorHTTP/Socket/InputBuffer.swift)
+    sources=$(ls Sources/TensorHTTP/Parser/*.swift Sources/TensorHTTP/Socket/ByteBuffer.swift Sources/TensorHTTP/Socket/BufferPool.swift \
+        Sources/TensorHTTP/Socket/InputBuffer.swift Sources/TensorHTTP/Locked.swift)
     harness=Tests/Fuzz/Harness/FuzzHTTP.swift
     c_sources=""
     ;;

@@ -13,13 +13,13 @@ package final class ByteBuffer: @unchecked Sendable {
         didSet { precondition(count >= 0 && count <= capacity, "count outside the buffer") }
     }
 
+    /// Room for at least `capacity` bytes; large buffers come from `BufferPool.shared` and may hold more.
     package init(capacity: Int) {
-        self.capacity = max(capacity, 0)
+        (base, self.capacity) = BufferPool.shared.allocate(byteCount: max(capacity, 0))
         self.count = 0
-        self.base = UnsafeMutableRawPointer.allocate(byteCount: max(capacity, 1), alignment: 64)
     }
 
-    deinit { base.deallocate() }
+    deinit { BufferPool.shared.release(base, capacity: capacity) }
 
     /// The bytes in use.
     package var bytes: UnsafeMutableRawBufferPointer { UnsafeMutableRawBufferPointer(start: base, count: count) }
@@ -27,10 +27,9 @@ package final class ByteBuffer: @unchecked Sendable {
     /// Makes room for at least `minimum` bytes in all, growing geometrically so appends stay linear.
     package func reserve(_ minimum: Int) {
         guard minimum > capacity else { return }
-        let newCapacity = max(minimum, capacity + capacity / 2, 256)
-        let newBase = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 64)
+        let (newBase, newCapacity) = BufferPool.shared.allocate(byteCount: max(minimum, capacity + capacity / 2, 256))
         newBase.copyMemory(from: base, byteCount: count)
-        base.deallocate()
+        BufferPool.shared.release(base, capacity: capacity)
         base = newBase
         capacity = newCapacity
     }
