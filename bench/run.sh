@@ -2,9 +2,9 @@
 # The server's benchmark: builds release, starts the service, and measures each scenario with wrk and curl in one
 # run, printing req/s, latency, MB/s, peak RSS and each rate as a ratio to the server's own /healthz rate.
 #   bench/run.sh [SECONDS per wrk scenario, default 10]
-# ROUNDS (default 3) alternates the /healthz and 1 KiB POST runs that many times and reports the median round of
-# each, with the ratio of each round's POST rate to the /healthz rate measured just before it: on a shared machine
-# one run can land in a slow moment, and pairing keeps the ratio honest.
+# ROUNDS (default 3) runs every wrk scenario that many times, in turn, and reports each scenario's median round;
+# it also prints each round's 1 KiB POST rate over the /healthz rate measured just before it. On a shared machine
+# one run can land in a slow moment: medians and same-round pairs keep the figures honest.
 # Needs wrk and curl (apt-get install wrk curl) and python3 with numpy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,21 +51,31 @@ run_wrk() {
 # The median of a list of "name|req/s|..." rows, by req/s.
 median_row() { printf '%s\n' "$@" | sort -t'|' -k2 -g | sed -n "$(( ($# + 1) / 2 ))p"; }
 
-healthz_rounds=()
-post_rounds=()
+# Every wrk scenario once per round; each row reported is the scenario's median round.
+wrk_scenarios=(
+    "GET /healthz c64|64|/healthz|"
+    "1 KiB binary POST c64|64|/ops/leaky_relu|bench/post_binary_1k.lua"
+    "1 MiB binary POST c8|8|/ops/leaky_relu|bench/post_binary_1m.lua"
+    "1 KiB binary POST, 1 keep-alive connection|1|/ops/leaky_relu|bench/post_binary_1k.lua"
+)
+declare -A rounds_of
 paired_ratios=()
 for _ in $(seq "$rounds"); do
-    run_wrk "GET /healthz c64" 64 /healthz
-    run_wrk "1 KiB binary POST c64" 64 /ops/leaky_relu bench/post_binary_1k.lua
-    healthz_rounds+=("${results[-2]}")
-    post_rounds+=("${results[-1]}")
-    paired_ratios+=("$(python3 -c "print(f'{$(cut -d'|' -f2 <<<"${results[-1]}") / $(cut -d'|' -f2 <<<"${results[-2]}"):.2f}')")")
-    results=("${results[@]:0:${#results[@]}-2}")
+    results=()
+    for scenario in "${wrk_scenarios[@]}"; do
+        IFS='|' read -r name connections path script <<<"$scenario"
+        run_wrk "$name" "$connections" "$path" "$script"
+        rounds_of[$name]+="${results[-1]}"$'\n'
+    done
+    paired_ratios+=("$(python3 -c "print(f'{$(cut -d'|' -f2 <<<"${results[1]}") / $(cut -d'|' -f2 <<<"${results[0]}"):.2f}')")")
 done
-results=("$(median_row "${healthz_rounds[@]}")" "$(median_row "${post_rounds[@]}")")
+results=()
+for scenario in "${wrk_scenarios[@]}"; do
+    name=${scenario%%|*}
+    mapfile -t rows < <(printf '%s' "${rounds_of[$name]}")
+    results+=("$(median_row "${rows[@]}")")
+done
 healthz=$(cut -d'|' -f2 <<<"${results[0]}")
-run_wrk "1 MiB binary POST c8" 8 /ops/leaky_relu bench/post_binary_1m.lua
-run_wrk "1 KiB binary POST, 1 keep-alive connection" 1 /ops/leaky_relu bench/post_binary_1k.lua
 
 # curl NAME FILE CONTENT-TYPE: best of 5 round trips.
 run_curl() {

@@ -1,5 +1,5 @@
 /// What the server asks of the application. Called on a connection's I/O queue: keep it short there and move
-/// real work (decoding, kernels) to a worker.
+/// real work (decoding, kernels) to a worker, unless it takes less time than the hand-off would.
 package protocol HTTPHandler: Sendable {
     /// Looks at a head before its body is read. Returning an answer sends it at once (no `100 Continue`, the body
     /// is never read) and closes the connection; nil reads the body.

@@ -104,7 +104,8 @@ package final class TensorService: HTTPHandler {
     /// worker and back. A compressed body is never small enough to tell: it may inflate to the body limit.
     static let maxBodyBytesRunInPlace = 4096
 
-    /// Plans from the head on this (I/O) queue, then runs the work on a worker; a full queue is 503.
+    /// Plans from the head on this (I/O) queue, then runs the work on a worker (or here, when it is small and the
+    /// pool idle); a full queue is 503.
     private func runOnWorker(
         _ request: consuming HTTPRequest, respond: @escaping @Sendable (HTTPResponse) -> Void,
         plan: (HTTPRequestHead) throws(ServiceError) -> @Sendable (HTTPRequest) throws -> HTTPResponse
