@@ -3,18 +3,47 @@ import Foundation
 /// Writes a status line and header section, adding the fields every answer carries.
 package enum ResponseHeadWriter {
     /// Serializes the head of `response` with Content-Length, Date, Server and, when needed, Connection.
+    /// Appends straight into one byte array: this runs for every answer, and building a `String` first costs a
+    /// second buffer and a copy.
     package static func head(for response: HTTPResponse, keepAlive: Bool, clientMinorVersion: Int) -> [UInt8] {
-        var text = "HTTP/1.1 \(response.status) \(HTTPStatus.reason(response.status))\r\n"
-        for (name, value) in response.headers { text += "\(name): \(value)\r\n" }
-        text += "Content-Length: \(response.bodyCount)\r\n"
-        text += "Date: \(HTTPDate.now())\r\nServer: tensor-service\r\n"
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(256)
+        bytes.append(contentsOf: "HTTP/1.1 ".utf8)
+        appendDecimal(response.status, to: &bytes)
+        bytes.append(0x20)
+        bytes.append(contentsOf: HTTPStatus.reason(response.status).utf8)
+        bytes.append(contentsOf: "\r\n".utf8)
+        for (name, value) in response.headers { appendField(name, value, to: &bytes) }
+        bytes.append(contentsOf: "Content-Length: ".utf8)
+        appendDecimal(response.bodyCount, to: &bytes)
+        bytes.append(contentsOf: "\r\n".utf8)
+        appendField("Date", HTTPDate.now(), to: &bytes)
+        bytes.append(contentsOf: "Server: tensor-service\r\n".utf8)
         if !keepAlive {
-            text += "Connection: close\r\n"
+            bytes.append(contentsOf: "Connection: close\r\n".utf8)
         } else if clientMinorVersion == 0 {
-            text += "Connection: keep-alive\r\n"
+            bytes.append(contentsOf: "Connection: keep-alive\r\n".utf8)
         }
-        text += "\r\n"
-        return Array(text.utf8)
+        bytes.append(contentsOf: "\r\n".utf8)
+        return bytes
+    }
+
+    private static func appendField(_ name: String, _ value: String, to bytes: inout [UInt8]) {
+        bytes.append(contentsOf: name.utf8)
+        bytes.append(contentsOf: ": ".utf8)
+        bytes.append(contentsOf: value.utf8)
+        bytes.append(contentsOf: "\r\n".utf8)
+    }
+
+    private static func appendDecimal(_ value: Int, to bytes: inout [UInt8]) {
+        precondition(value >= 0, "status codes and lengths are not negative")
+        let start = bytes.count
+        var rest = value
+        repeat {
+            bytes.append(UInt8(truncatingIfNeeded: 0x30 + rest % 10))
+            rest /= 10
+        } while rest > 0
+        bytes[start...].reverse()
     }
 
     /// The interim answer to `Expect: 100-continue`.

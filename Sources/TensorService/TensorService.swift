@@ -33,34 +33,69 @@ package final class TensorService: HTTPHandler {
 
     package var isDraining: Bool { draining.load(ordering: .relaxed) }
 
-    package func answerEarly(_ head: HTTPRequestHead) -> HTTPResponse? {
+    package func prepare(_ head: HTTPRequestHead) -> HeadDecision {
         do {
-            let route = try Route.resolve(method: head.method, path: head.path)
-            if route == .leakyReLU { _ = try LeakyReLUEndpoint.plan(for: head) }
-            if route == .infer { _ = try KServeEndpoint.plan(for: head) }
-            return nil
+            return .proceed(context: try prepareRequest(head))
         } catch {
             let exchange = observer.begin(head, bodyBytes: 0)
-            return observer.finish(exchange, ProblemRenderer.response(for: error, path: head.path, logger: logger))
+            return .answer(observer.finish(exchange, ProblemRenderer.response(for: error, path: head.path, logger: logger)))
         }
     }
 
-    package func handle(_ request: consuming HTTPRequest, respond: @escaping @Sendable (HTTPResponse) -> Void) {
-        let exchange = observer.begin(request.head, bodyBytes: request.body.count)
+    package func handle(
+        _ request: consuming HTTPRequest, context: (any Sendable)?, respond: @escaping @Sendable (HTTPResponse) -> Void
+    ) {
+        let head = request.head
+        let prepared: PreparedRequest
+        if let context = context as? PreparedRequest {
+            prepared = context
+        } else {
+            // A request without a body was not prepared from its head alone.
+            do {
+                prepared = try prepareRequest(head)
+            } catch {
+                let exchange = observer.begin(head, bodyBytes: request.body.count)
+                respond(observer.finish(exchange, ProblemRenderer.response(for: error, path: head.path, logger: logger)))
+                return
+            }
+        }
+        let exchange = observer.begin(head, route: prepared.route, bodyBytes: request.body.count)
         let observer = self.observer
-        dispatch(request) { response in respond(observer.finish(exchange, response)) }
+        dispatch(request, prepared) { response in respond(observer.finish(exchange, response)) }
     }
 
-    private func dispatch(_ request: consuming HTTPRequest, respond: @escaping @Sendable (HTTPResponse) -> Void) {
-        let head = request.head
-        let route: Route
-        do {
-            route = try Route.resolve(method: head.method, path: head.path)
-        } catch {
-            respond(ProblemRenderer.response(for: error, path: head.path, logger: logger))
+    /// What a head decides: its route and, for the tensor routes, the planned work. Everything here can be checked
+    /// before the body is read, so `Expect: 100-continue` gets its errors early.
+    private struct PreparedRequest: Sendable {
+        var route: Route
+        var work: (@Sendable (HTTPRequest) throws -> HTTPResponse)?
+    }
+
+    private func prepareRequest(_ head: HTTPRequestHead) throws(ServiceError) -> PreparedRequest {
+        let route = try Route.resolve(method: head.method, path: head.path)
+        switch route {
+        case .leakyReLU:
+            let plan = try LeakyReLUEndpoint.plan(for: head)
+            let endpoint = self.endpoint
+            return PreparedRequest(route: route, work: { request in try endpoint.run(request, plan: plan) })
+        case .infer:
+            let plan = try KServeEndpoint.plan(for: head)
+            let kserve = self.kserve
+            return PreparedRequest(route: route, work: { request in try kserve.infer(request, plan: plan) })
+        default:
+            return PreparedRequest(route: route, work: nil)
+        }
+    }
+
+    private func dispatch(
+        _ request: consuming HTTPRequest, _ prepared: PreparedRequest, respond: @escaping @Sendable (HTTPResponse) -> Void
+    ) {
+        if let work = prepared.work {
+            runOnWorker(request, work: work, respond: respond)
             return
         }
-        switch route {
+        let head = request.head
+        switch prepared.route {
         case .healthz:
             respond(Self.statusResponse(200, "ok"))
         case .readyz:
@@ -84,18 +119,8 @@ package final class TensorService: HTTPHandler {
             respond(KServeEndpoint.json(isDraining ? "{\"ready\":false}" : "{\"ready\":true}", status: isDraining ? 503 : 200))
         case .modelMetadata:
             respond(KServeEndpoint.modelMetadata())
-        case .leakyReLU:
-            let endpoint = self.endpoint
-            runOnWorker(request, respond: respond) { head throws(ServiceError) in
-                let plan = try LeakyReLUEndpoint.plan(for: head)
-                return { request in try endpoint.run(request, plan: plan) }
-            }
-        case .infer:
-            let kserve = self.kserve
-            runOnWorker(request, respond: respond) { head throws(ServiceError) in
-                let plan = try KServeEndpoint.plan(for: head)
-                return { request in try kserve.infer(request, plan: plan) }
-            }
+        case .leakyReLU, .infer:
+            preconditionFailure("tensor routes are prepared with their work")
         }
     }
 
@@ -104,20 +129,12 @@ package final class TensorService: HTTPHandler {
     /// worker and back. A compressed body is never small enough to tell: it may inflate to the body limit.
     static let maxBodyBytesRunInPlace = 4096
 
-    /// Plans from the head on this (I/O) queue, then runs the work on a worker (or here, when it is small and the
-    /// pool idle); a full queue is 503.
+    /// Runs planned work on a worker (or here, when it is small and the pool idle); a full queue is 503.
     private func runOnWorker(
-        _ request: consuming HTTPRequest, respond: @escaping @Sendable (HTTPResponse) -> Void,
-        plan: (HTTPRequestHead) throws(ServiceError) -> @Sendable (HTTPRequest) throws -> HTTPResponse
+        _ request: consuming HTTPRequest, work: @escaping @Sendable (HTTPRequest) throws -> HTTPResponse,
+        respond: @escaping @Sendable (HTTPResponse) -> Void
     ) {
         let path = request.head.path
-        let work: @Sendable (HTTPRequest) throws -> HTTPResponse
-        do {
-            work = try plan(request.head)
-        } catch {
-            respond(ProblemRenderer.response(for: error, path: path, logger: logger))
-            return
-        }
         let job = WorkerJob(request: request, work: work, logger: logger, respond: respond)
         if job.request.body.count <= Self.maxBodyBytesRunInPlace && job.request.head.headers["content-encoding"] == nil
             && pool.runHereIfIdle({ job.run() })

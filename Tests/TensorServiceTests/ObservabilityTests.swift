@@ -46,8 +46,11 @@ import TensorTestSupport
             #expect(try client.request("GET", "/healthz", headers: [("X-Request-Id", "abc-123")]).header("x-request-id") == "abc-123")
             let made = try client.request("GET", "/healthz").header("x-request-id") ?? ""
             #expect(made.count == 32 && made.allSatisfy(\.isHexDigit))
-            let another = try client.request("GET", "/healthz").header("x-request-id")
+            let another = try client.request("GET", "/healthz").header("x-request-id") ?? ""
             #expect(another != made)
+            // One random prefix per process, then a counter.
+            #expect(another.prefix(16) == made.prefix(16))
+            #expect(UInt64(another.suffix(16), radix: 16) == UInt64(made.suffix(16), radix: 16).map { $0 + 1 })
             let error = try client.request("GET", "/nowhere", headers: [("X-Request-Id", "e-1")])
             #expect(error.header("x-request-id") == "e-1", "errors carry it too")
         }

@@ -41,6 +41,8 @@ final class HTTPConnection: @unchecked Sendable {
     /// The last request's body when it was small, read into again by the next request once nothing else holds it:
     /// a keep-alive client sending small tensors then costs no allocation per body.
     private var reusableBody: ByteBuffer?
+    /// What the handler's `prepare` returned for the request whose body is being read.
+    private var preparedContext: (any Sendable)?
 
     private struct OutboundSegment {
         var segment: BodySegment
@@ -212,10 +214,16 @@ final class HTTPConnection: @unchecked Sendable {
                     respond(server.handler.drainingResponse(), keepAlive: false)
                     return
                 }
-                // Only a request with a body is answered early: without one there is nothing to save by it.
-                if head.framing != .none, let early = server.handler.answerEarly(head) {
-                    respond(early, keepAlive: false)
-                    return
+                // Only a request with a body is prepared from its head: without one there is nothing to save by it.
+                preparedContext = nil
+                if head.framing != .none {
+                    switch server.handler.prepare(head) {
+                    case .answer(let early):
+                        respond(early, keepAlive: false)
+                        return
+                    case .proceed(let context):
+                        preparedContext = context
+                    }
                 }
                 guard server.budget.reserve(head.declaredBodyBytes) else {
                     let error = HTTPRequestError.overloaded(inflightLimit: server.budget.limit)
@@ -268,7 +276,9 @@ final class HTTPConnection: @unchecked Sendable {
     }
 
     private func dispatchToHandler(_ request: consuming HTTPRequest) {
-        server.handler.handle(request) { [self] response in
+        let context = preparedContext
+        preparedContext = nil
+        server.handler.handle(request, context: context) { [self] response in
             // From a worker, a small answer is written on the worker's thread inside `queue.sync`: the queue is idle
             // while its request is away, so this costs no thread wake-up, where `async` would wake a Dispatch thread
             // for every request. On the queue itself (an answer made without a worker) `sync` would deadlock, and

@@ -17,10 +17,18 @@ package struct RequestObserver: Sendable {
         var startNanoseconds: UInt64
     }
 
+    /// Starts timing a request whose route is not known yet (an error, possibly before any route matched).
     func begin(_ head: HTTPRequestHead?, bodyBytes: Int) -> Exchange {
         let route = head.flatMap { try? Route.match($0.path) }.map(\.rawValue) ?? "unmatched"
         return Exchange(
             method: head.map { Self.methodLabel($0.method) } ?? "-", route: route, requestID: Self.requestID(from: head), bytesIn: bodyBytes,
+            startNanoseconds: DispatchTime.now().uptimeNanoseconds)
+    }
+
+    /// Starts timing a request routed to `route`.
+    func begin(_ head: HTTPRequestHead, route: Route, bodyBytes: Int) -> Exchange {
+        Exchange(
+            method: Self.methodLabel(head.method), route: route.rawValue, requestID: Self.requestID(from: head), bytesIn: bodyBytes,
             startNanoseconds: DispatchTime.now().uptimeNanoseconds)
     }
 
@@ -54,14 +62,23 @@ package struct RequestObserver: Sendable {
             return given
         }
         // A random prefix per process and a counter: unique across replicas without a system call per request.
-        return hex(processPrefix) + hex(UInt64(bitPattern: Int64(sequence.wrappingAdd(1, ordering: .relaxed).newValue)))
+        let counter = UInt64(bitPattern: Int64(sequence.wrappingAdd(1, ordering: .relaxed).newValue))
+        return String(unsafeUninitializedCapacity: 32) { text in
+            writeHex(processPrefix, into: UnsafeMutableBufferPointer(rebasing: text[0..<16]))
+            writeHex(counter, into: UnsafeMutableBufferPointer(rebasing: text[16..<32]))
+            return 32
+        }
     }
 
     private static let processPrefix = UInt64.random(in: .min ... .max)
     private static let sequence = Atomic<Int>(0)
 
-    private static func hex(_ value: UInt64) -> String {
-        let digits = String(value, radix: 16)
-        return String(repeating: "0", count: 16 - digits.count) + digits
+    /// Sixteen lowercase hex digits, most significant first.
+    private static func writeHex(_ value: UInt64, into digits: UnsafeMutableBufferPointer<UInt8>) {
+        let alphabet: StaticString = "0123456789abcdef"
+        for index in 0..<16 {
+            let nibble = Int(truncatingIfNeeded: value >> UInt64(60 - 4 * index)) & 0xF
+            digits[index] = alphabet.utf8Start[nibble]
+        }
     }
 }
