@@ -190,6 +190,28 @@ import TensorTestSupport
         }
     }
 
+    @Test("A chunked body draws on the in-flight budget as it grows: 503 once past it, and all is given back")
+    func inflightBudgetCountsChunkedBodies() throws {
+        try withTestServer({ $0.http.maxInflightBytes = 100 }) { port, server in
+            let head = "POST /ops/leaky_relu HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+            let within = try RawHTTPClient(port: port)
+            let json = #"{"data": [-1, 1]}"#
+            try within.send(head + String(json.utf8.count, radix: 16) + "\r\n" + json + "\r\n0\r\n\r\n")
+            #expect(try within.readResponse().status == 200)
+
+            let past = try RawHTTPClient(port: port)
+            let chunk = "[" + String(repeating: "1,", count: 29) + "1]"
+            try past.send(head + String(chunk.utf8.count, radix: 16) + "\r\n" + chunk + "\r\n")
+            try past.send(String(chunk.utf8.count, radix: 16) + "\r\n" + chunk + "\r\n")
+            let response = try past.readResponse()
+            expectProblem(response, status: 503, type: "overloaded")
+            #expect(response.header("retry-after") == "1")
+            #expect(past.isClosedByServer())
+            try expectServerStillServes(port: port)
+            #expect(eventually { server.http.budget.heldBytes == 0 })
+        }
+    }
+
     @Test func ipv6Loopback() throws {
         try withTestServer({ $0.http.host = "::1" }) { port in
             let response = try RawHTTPClient(port: port, ipv6: true).request("GET", "/healthz")

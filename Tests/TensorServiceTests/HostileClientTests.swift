@@ -14,16 +14,6 @@ import Glibc
         (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? -1
     }
 
-    /// Waits, without sleeping blindly, until `condition` holds or `timeout` passes.
-    static func eventually(timeout: Duration = .seconds(5), _ condition: () -> Bool) -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if condition() { return true }
-            usleep(10_000)
-        }
-        return condition()
-    }
-
     @Test("1,000 random-garbage requests on separate connections, then a good request works")
     func garbage() throws {
         try withTestServer({ $0.http.readTimeout = .milliseconds(300) }) { port, server in
@@ -40,7 +30,7 @@ import Glibc
                 }
             }
             try expectServerStillServes(port: port)
-            #expect(Self.eventually { server.http.openConnectionCount <= 1 })
+            #expect(eventually { server.http.openConnectionCount <= 1 })
         }
     }
 
@@ -93,7 +83,7 @@ import Glibc
                 var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
                 setsockopt(client.descriptor, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
             }
-            #expect(Self.eventually { server.http.openConnectionCount == 0 && Self.openDescriptors() <= baseline },
+            #expect(eventually { server.http.openConnectionCount == 0 && Self.openDescriptors() <= baseline },
                 "descriptors: \(Self.openDescriptors()) vs baseline \(baseline)")
             #expect(server.http.budget.heldBytes == 0, "no body bytes stay reserved")
             try expectServerStillServes(port: port)

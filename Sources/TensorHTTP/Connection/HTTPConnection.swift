@@ -201,6 +201,7 @@ final class HTTPConnection: @unchecked Sendable {
                 respond(server.handler.errorResponse(for: error, head: currentHead), keepAlive: false)
                 return
             }
+            if let received = decoder.chunkedBodyByteCount, !reserveBodyGrowth(to: received) { return }
             guard let event else {
                 // A drain reads what was pipelined before it (to answer 503), but drops a partial request.
                 if machine.isDraining && !isRequestInFlight && !hasUnreadBytes { close() } else { rearmTimer() }
@@ -237,6 +238,7 @@ final class HTTPConnection: @unchecked Sendable {
                     flush()
                 }
             case .request(let request):
+                if request.head.framing == .chunked && !reserveBodyGrowth(to: request.body.count) { return }
                 if request.body.capacity <= Self.maxReusableBodyBytes { reusableBody = request.body }
                 machine.requestComplete()
                 rearmTimer()
@@ -245,6 +247,19 @@ final class HTTPConnection: @unchecked Sendable {
                 return
             }
         }
+    }
+
+    /// A chunked body declares no size, so it draws on the in-flight budget as it grows; past the budget the client
+    /// gets 503 and the connection closes. False when that answer was given.
+    private func reserveBodyGrowth(to bodyBytes: Int) -> Bool {
+        guard bodyBytes > reservedBytes else { return true }
+        guard server.budget.reserve(bodyBytes - reservedBytes) else {
+            let error = HTTPRequestError.overloaded(inflightLimit: server.budget.limit)
+            respond(server.handler.errorResponse(for: error, head: currentHead), keepAlive: false)
+            return false
+        }
+        reservedBytes = bodyBytes
+        return true
     }
 
     /// The kept body, if the handler and the answer have let go of it (a worker may still hold it for a moment).

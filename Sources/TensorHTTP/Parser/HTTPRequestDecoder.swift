@@ -88,6 +88,12 @@ package struct HTTPRequestDecoder {
         }
     }
 
+    /// Bytes of the chunked body read so far, while one is being read; nil otherwise.
+    package var chunkedBodyByteCount: Int? {
+        guard case .chunkedBody(_, let body, _) = state else { return nil }
+        return body.count
+    }
+
     /// Where the rest of a Content-Length body can be read directly from the socket, or nil.
     package var directBodyWindow: UnsafeMutableRawBufferPointer? {
         guard case .fixedBody(_, let body, let total) = state, body.count < total else { return nil }
