@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds every configuration once and runs every test: Swift tests (debug), the same under the thread sanitizer,
-# and the end-to-end tests against the release binary.
+# Builds every configuration once and runs every test: Swift tests (debug), the same under the thread and the
+# address sanitizers, and the end-to-end tests against the release binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +15,11 @@ swift test --skip-build
 echo "== swift test --sanitize=thread"
 swift build --build-tests --sanitize=thread --scratch-path .build-tsan "${strict[@]}"
 TSAN_OPTIONS=halt_on_error=1 swift test --skip-build --sanitize=thread --scratch-path .build-tsan
+
+echo "== swift test --sanitize=address"
+# The build runs the embed-openapi plugin tool, instrumented too; its exit-time allocations are not the service's.
+ASAN_OPTIONS=detect_leaks=0 swift build --build-tests --sanitize=address --scratch-path .build-asan "${strict[@]}"
+LSAN_OPTIONS=suppressions=scripts/lsan.supp swift test --skip-build --sanitize=address --scratch-path .build-asan
 
 echo "== end to end (the static release binary the container ships)"
 SWIFT_BUILD_FLAGS="${strict[*]}" deploy/build-release.sh

@@ -7,7 +7,7 @@ import time
 import pytest
 import requests
 
-from conftest import start_server
+from conftest import BINARY, start_server
 
 
 @pytest.fixture(scope="module")
@@ -113,3 +113,16 @@ def test_tls_flags_go_together():
     result = subprocess.run([BINARY, "--tls-cert", "/nonexistent.pem", "--tls-key", "/nonexistent.pem"],
                             capture_output=True, text=True, timeout=30)
     assert result.returncode != 0 and "certificate" in result.stderr
+
+
+def test_healthcheck_probes_https(tls_server, server):
+    def probe(url):
+        return subprocess.run([BINARY, "healthcheck", "--url", url], capture_output=True, text=True, timeout=10)
+
+    assert probe(f"https://127.0.0.1:{tls_server.port}/healthz").returncode == 0
+    plain_to_tls = probe(f"http://127.0.0.1:{tls_server.port}/healthz")
+    assert plain_to_tls.returncode == 1 and "unhealthy" in plain_to_tls.stderr
+    tls_to_plain = probe(f"https://127.0.0.1:{server.port}/healthz")
+    assert tls_to_plain.returncode == 1 and "TLS handshake failed" in tls_to_plain.stderr
+    missing = probe(f"https://127.0.0.1:{tls_server.port}/nowhere")
+    assert missing.returncode == 1 and "status 404" in missing.stderr
