@@ -13,7 +13,8 @@ import TensorHTTP
 /// A small job may instead run on the submitting thread through `runHereIfIdle`, only while fewer than
 /// `threadCount` jobs are running and none is waiting: waking a worker and handing the answer back costs more
 /// than a tensor of a few KiB takes to compute (see the README's performance notes), and when the pool is busy the
-/// job queues like any other, so the bound and the 503s hold.
+/// job queues like any other, so the bound and the 503s hold. (The count is checked without the lock: a caller and
+/// a worker starting at the same instant may run one job more than `threadCount` for that job's few microseconds.)
 package final class WorkerPool: Sendable {
     package enum SubmitResult: Equatable, Sendable {
         case accepted
@@ -58,10 +59,11 @@ package final class WorkerPool: Sendable {
         let accepted = state.withLock { state -> Bool in
             guard !state.isStopped, state.jobs.count < maxQueue else { return false }
             state.jobs.append(job)
+            // Counted under the lock, so a worker that takes the job cannot uncount it first.
+            waitingJobs.add(1, ordering: .relaxed)
             return true
         }
         guard accepted else { return .rejected }
-        waitingJobs.add(1, ordering: .relaxed)
         wakeups.signal()
         return .accepted
     }
@@ -114,14 +116,14 @@ package final class WorkerPool: Sendable {
             wakeups.wait()
             let (job, isPiece) = state.withLock { state -> (Job?, Bool) in
                 if !state.helpers.isEmpty { return (state.helpers.removeFirst(), true) }
-                if let job = state.jobs.popFirst() { return (job, false) }
-                return (nil, false)
+                guard let job = state.jobs.popFirst() else { return (nil, false) }
+                runningJobs.add(1, ordering: .relaxed)
+                waitingJobs.subtract(1, ordering: .relaxed)
+                return (job, false)
             }
             if let job, isPiece {
                 job()
             } else if let job {
-                runningJobs.add(1, ordering: .relaxed)
-                waitingJobs.subtract(1, ordering: .relaxed)
                 job()
                 runningJobs.subtract(1, ordering: .relaxed)
             } else if state.withLock({ $0.isStopped }) {
