@@ -4,7 +4,7 @@ import TensorHTTP
 /// The whole service wired together: worker pool, application and HTTP server.
 package final class TensorServer: Sendable {
     package let configuration: ServiceConfiguration
-    package let service: TensorService
+    package let service: ServiceHandler
     package let http: HTTPServer
     private let logger: Logger
 
@@ -12,7 +12,7 @@ package final class TensorServer: Sendable {
         self.configuration = configuration
         self.logger = logger
         let pool = WorkerPool(threadCount: configuration.workers, maxQueue: configuration.maxQueue)
-        service = TensorService(
+        service = ServiceHandler(
             pool: pool, maxBodyBytes: configuration.http.maxBodyBytes, logger: logger,
             accessLogger: accessLogger ?? Logger(label: "tensor-service.access"))
         http = HTTPServer(configuration: configuration.http, handler: service, logger: logger)

@@ -4,7 +4,7 @@ import Synchronization
 import TensorHTTP
 
 /// The application: routes each request, runs tensor work on the worker pool and renders every error.
-package final class TensorService: HTTPHandler {
+package final class ServiceHandler: HTTPHandler {
     package let pool: WorkerPool
     package let metrics: ServiceMetrics
     private let logger: Logger
