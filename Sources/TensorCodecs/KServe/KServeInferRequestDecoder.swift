@@ -149,44 +149,44 @@ public enum KServeInferRequestDecoder {
     private static func forEachMember(
         _ scanner: inout JSONScanner, _ body: (String, inout JSONScanner) throws(CodecError) -> Void
     ) throws(CodecError) {
-        try scanner.expect(UInt8(ascii: "{"), "an object")
-        scanner.skipWhitespace()
-        if scanner.current == UInt8(ascii: "}") {
-            scanner.index += 1
-            return
-        }
-        while true {
+        try forEachItem(&scanner, open: UInt8(ascii: "{"), close: UInt8(ascii: "}"), what: "an object") {
+            scanner throws(CodecError) in
             let key = try scanner.readString()
             try scanner.expect(UInt8(ascii: ":"), "':'")
             try body(key, &scanner)
-            scanner.skipWhitespace()
-            if scanner.current == UInt8(ascii: "}") {
-                scanner.index += 1
-                return
-            }
-            try scanner.expect(UInt8(ascii: ","), "',' or '}'")
         }
     }
 
     private static func forEachElement(
         _ scanner: inout JSONScanner, _ body: (Int, inout JSONScanner) throws(CodecError) -> Void
     ) throws(CodecError) {
-        try scanner.expect(UInt8(ascii: "["), "an array")
+        var index = 0
+        try forEachItem(&scanner, open: UInt8(ascii: "["), close: UInt8(ascii: "]"), what: "an array") {
+            scanner throws(CodecError) in
+            try body(index, &scanner)
+            index += 1
+        }
+    }
+
+    /// Walks a comma-separated object or array: `open`, items read by `item`, `close`; empty is allowed.
+    private static func forEachItem(
+        _ scanner: inout JSONScanner, open: UInt8, close: UInt8, what: String,
+        _ item: (inout JSONScanner) throws(CodecError) -> Void
+    ) throws(CodecError) {
+        try scanner.expect(open, what)
         scanner.skipWhitespace()
-        if scanner.current == UInt8(ascii: "]") {
+        if scanner.current == close {
             scanner.index += 1
             return
         }
-        var index = 0
         while true {
-            try body(index, &scanner)
-            index += 1
+            try item(&scanner)
             scanner.skipWhitespace()
-            if scanner.current == UInt8(ascii: "]") {
+            if scanner.current == close {
                 scanner.index += 1
                 return
             }
-            try scanner.expect(UInt8(ascii: ","), "',' or ']'")
+            try scanner.expect(UInt8(ascii: ","), "',' or '\(Character(Unicode.Scalar(close)))'")
         }
     }
 
