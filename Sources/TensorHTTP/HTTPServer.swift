@@ -80,7 +80,7 @@ package final class HTTPServer: @unchecked Sendable {
         return socket.port
     }
 
-    package var openConnectionCount: Int { registry.withLock { $0.connections.count } }
+    package var openConnectionCount: Int { statistics.openConnectionCount }
     func recordSent(_ bytes: Int) { statistics.recordSent(bytes) }
     func recordReceived(_ bytes: Int) { statistics.recordReceived(bytes) }
 

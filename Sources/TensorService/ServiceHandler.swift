@@ -69,6 +69,8 @@ package final class ServiceHandler: HTTPHandler {
     private struct PreparedRequest: Sendable {
         var route: Route
         var work: (@Sendable (HTTPRequest) throws -> HTTPResponse)?
+        /// Whether the body must be inflated first (its Content-Encoding is gzip or deflate).
+        var isBodyCompressed = false
     }
 
     private func prepareRequest(_ head: HTTPRequestHead) throws(ServiceError) -> PreparedRequest {
@@ -77,11 +79,15 @@ package final class ServiceHandler: HTTPHandler {
         case .leakyReLU:
             let plan = try LeakyReLUEndpoint.plan(for: head)
             let endpoint = self.endpoint
-            return PreparedRequest(route: route, work: { request in try endpoint.run(request, plan: plan) })
+            return PreparedRequest(
+                route: route, work: { request in try endpoint.run(request, plan: plan) },
+                isBodyCompressed: plan.requestCoding != nil)
         case .infer:
             let plan = try KServeEndpoint.plan(for: head)
             let kserve = self.kserve
-            return PreparedRequest(route: route, work: { request in try kserve.infer(request, plan: plan) })
+            return PreparedRequest(
+                route: route, work: { request in try kserve.infer(request, plan: plan) },
+                isBodyCompressed: plan.requestCoding != nil)
         default:
             return PreparedRequest(route: route, work: nil)
         }
@@ -91,7 +97,7 @@ package final class ServiceHandler: HTTPHandler {
         _ request: consuming HTTPRequest, _ prepared: PreparedRequest, respond: @escaping @Sendable (HTTPResponse) -> Void
     ) {
         if let work = prepared.work {
-            runOnWorker(request, work: work, respond: respond)
+            runOnWorker(request, work: work, isBodyCompressed: prepared.isBodyCompressed, respond: respond)
             return
         }
         let head = request.head
@@ -132,12 +138,11 @@ package final class ServiceHandler: HTTPHandler {
     /// Runs planned work on a worker (or here, when it is small and the pool idle); a full queue is 503.
     private func runOnWorker(
         _ request: consuming HTTPRequest, work: @escaping @Sendable (HTTPRequest) throws -> HTTPResponse,
-        respond: @escaping @Sendable (HTTPResponse) -> Void
+        isBodyCompressed: Bool, respond: @escaping @Sendable (HTTPResponse) -> Void
     ) {
         let path = request.head.path
         let job = WorkerJob(request: request, work: work, logger: logger, respond: respond)
-        if job.request.body.count <= Self.maxBodyBytesRunInPlace && job.request.head.headers["content-encoding"] == nil
-            && pool.runHereIfIdle({ job.run() })
+        if !isBodyCompressed && job.request.body.count <= Self.maxBodyBytesRunInPlace && pool.runHereIfIdle({ job.run() })
         {
             return
         }
