@@ -31,9 +31,11 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         // glibc's malloc tuning (mallopt), which its Swift module does not export.
         .systemLibrary(name: "CMalloc"),
+        // epoll, eventfd and accept4, which Glibc's Swift module leaves out.
+        .systemLibrary(name: "CLinux"),
         .target(
             name: "TensorHTTP",
-            dependencies: ["CZlib", "COpenSSL", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CZlib", "COpenSSL", "CLinux", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -8,23 +8,27 @@ import Glibc
 import Musl
 #endif
 
-/// Our HTTP/1.1 server: a listening socket, an accept source, and one `HTTPConnection` per client.
+/// Our HTTP/1.1 server: a listening socket, a fixed group of event loops, and one `HTTPConnection` per client.
 ///
-/// Accepting runs on `acceptQueue`; each connection has its own serial queue. Past `maxConnections` the accept
-/// source is suspended, so further clients wait in the kernel's listen backlog instead of being dropped.
-package final class HTTPServer: @unchecked Sendable {
-    // @unchecked Sendable: `listener`, `acceptSource` and `isAcceptSuspended` are confined to `acceptQueue`;
-    // the connection registry is behind `registry`'s lock; everything else is immutable.
+/// The listener is watched by the first loop; each accepted connection is pinned to the next loop in turn and
+/// lives there until it closes, so I/O threads are exactly the loops, however many clients come. Past
+/// `maxConnections` accepting pauses, so further clients wait in the kernel's listen backlog instead of being
+/// dropped, and resumes when a connection closes.
+package final class HTTPServer: EventLoopHandler, @unchecked Sendable {
+    // @unchecked Sendable: `listener` and `listenerID` are confined to `acceptLoop`; the connection registry is
+    // behind `registry`'s lock; `isAcceptPaused` is atomic; everything else is immutable.
     package let configuration: HTTPServerConfiguration
     package let handler: any HTTPHandler
     package let logger: Logger
     package let budget: InflightBudget
     /// Figures for metrics; readers hold this instead of the server (see `Statistics`).
     package let statistics: Statistics
-    private let acceptQueue = DispatchQueue(label: "tensor-service.accept")
+    package let group: EventLoopGroup
+    private var acceptLoop: EventLoop { group.loops[0] }
     private var listener: ListeningSocket?
-    private var acceptSource: (any DispatchSourceRead)?
-    private var isAcceptSuspended = false
+    private var listenerID: UInt64?
+    /// Accepting waits for a connection to close (the limit) or for a moment to pass (out of descriptors).
+    private let isAcceptPaused = Atomic<Bool>(false)
     private let registry = Locked(Registry())
     private let openConnections = DispatchGroup()
 
@@ -44,7 +48,7 @@ package final class HTTPServer: @unchecked Sendable {
         private let received = Atomic<Int>(0)
         private let connections = Atomic<Int>(0)
 
-        init(budget: InflightBudget) { self.budget = budget }
+        package init(budget: InflightBudget) { self.budget = budget }
 
         /// Bytes written to and read from sockets (after TLS, before gzip).
         package var sentBytes: Int { sent.load(ordering: .relaxed) }
@@ -57,84 +61,115 @@ package final class HTTPServer: @unchecked Sendable {
         func connectionClosed() { connections.subtract(1, ordering: .relaxed) }
     }
 
-    package init(configuration: HTTPServerConfiguration, handler: any HTTPHandler, logger: Logger) {
+    package init(configuration: HTTPServerConfiguration, handler: any HTTPHandler, logger: Logger) throws(SystemError) {
         self.configuration = configuration
         self.handler = handler
         self.logger = logger
         self.budget = InflightBudget(limit: configuration.maxInflightBytes)
         self.statistics = Statistics(budget: budget)
+        self.group = try EventLoopGroup(count: configuration.eventLoopCount)
     }
 
     /// Binds and starts accepting; returns the bound port (the kernel's pick when the configuration says 0).
     package func start() throws(SystemError) -> Int {
         signal(SIGPIPE, SIG_IGN)
         let socket = try ListeningSocket.bind(host: configuration.host, port: configuration.port)
-        acceptQueue.sync {
+        let registered = Locked<SystemError?>(nil)
+        acceptLoop.executeAndWait { [self] in
             listener = socket
-            let source = DispatchSource.makeReadSource(fileDescriptor: socket.descriptor, queue: acceptQueue)
-            source.setEventHandler { [unowned self] in acceptPending() }
-            source.setCancelHandler { socket.close() }
-            acceptSource = source
-            source.resume()
+            do throws(SystemError) {
+                listenerID = try acceptLoop.register(socket.descriptor, handler: self)
+                acceptPending()
+            } catch {
+                registered.withLock { $0 = error }
+            }
+        }
+        if let error = registered.withLock({ $0 }) {
+            socket.close()
+            throw error
         }
         return socket.port
     }
 
     package var openConnectionCount: Int { statistics.openConnectionCount }
-    func recordSent(_ bytes: Int) { statistics.recordSent(bytes) }
-    func recordReceived(_ bytes: Int) { statistics.recordReceived(bytes) }
 
+    /// The listener is readable: connections wait to be accepted.
+    package func handleEvents(_ events: EventSet) { acceptPending() }
+
+    package func handleTimer(deadline: UInt64) {}
+
+    /// Accepts until the backlog is empty (edge-triggered: the listener reports again only for new arrivals), the
+    /// connection limit is reached or accepting fails.
     private func acceptPending() {
-        dispatchPrecondition(condition: .onQueue(acceptQueue))
+        acceptLoop.assertInLoop()
         guard let listener else { return }
-        while !isAcceptSuspended {
+        while !isAcceptPaused.load(ordering: .relaxed) {
             if openConnectionCount >= configuration.maxConnections {
-                acceptSource?.suspend()
-                isAcceptSuspended = true
-                return
+                isAcceptPaused.store(true, ordering: .relaxed)
+                // A connection may have closed between the check and the flag: look again.
+                if openConnectionCount < configuration.maxConnections { isAcceptPaused.store(false, ordering: .relaxed) }
+                continue
             }
             let descriptor: Int32?
             do {
-                descriptor = try listener.accept()
+                descriptor = try Syscall.accept(listener.descriptor)
             } catch {
                 if error.code == ECONNABORTED { continue }
                 // Out of descriptors or memory: pause accepting briefly rather than spin on the error.
                 logger.warning("accept failed", metadata: ["error": "\(error)"])
-                acceptSource?.suspend()
-                isAcceptSuspended = true
-                acceptQueue.asyncAfter(deadline: .now() + .milliseconds(100)) { [self] in resumeAccepting() }
+                isAcceptPaused.store(true, ordering: .relaxed)
+                DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(100)) { [self] in
+                    acceptLoop.execute { [self] in resumeAccepting() }
+                }
                 return
             }
             guard let descriptor else { return }
-            let connection = HTTPConnection(descriptor: descriptor, server: self)
-            let accepted = registry.withLock { registry -> Bool in
-                guard !registry.isDraining else { return false }
-                registry.connections[ObjectIdentifier(connection)] = connection
-                return true
-            }
-            guard accepted else {
-                _ = Glibc.close(descriptor)
-                return
-            }
-            openConnections.enter()
-            statistics.connectionOpened()
-            connection.start()
+            // A keep-alive client must never wait on Nagle's algorithm for the tail of an answer.
+            try? Syscall.setOption(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
+            open(descriptor)
         }
     }
 
-    private func resumeAccepting() {
-        dispatchPrecondition(condition: .onQueue(acceptQueue))
-        guard isAcceptSuspended, let acceptSource else { return }
-        isAcceptSuspended = false
-        acceptSource.resume()
+    private func open(_ descriptor: Int32) {
+        let loop = group.next()
+        let connection = HTTPConnection(descriptor: descriptor, loop: loop, environment: connectionEnvironment)
+        let accepted = registry.withLock { registry -> Bool in
+            guard !registry.isDraining else { return false }
+            registry.connections[ObjectIdentifier(connection)] = connection
+            return true
+        }
+        guard accepted else {
+            Syscall.close(descriptor)
+            return
+        }
+        openConnections.enter()
+        statistics.connectionOpened()
+        if loop === acceptLoop { connection.start() } else { loop.execute { connection.start() } }
     }
 
-    func connectionClosed(_ connection: HTTPConnection) {
+    private var connectionEnvironment: ConnectionEnvironment {
+        ConnectionEnvironment(
+            handler: handler, budget: budget,
+            limits: .init(maxHeadBytes: configuration.maxHeadBytes, maxBodyBytes: configuration.maxBodyBytes),
+            readTimeout: configuration.readTimeout, idleTimeout: configuration.idleTimeout, tls: configuration.tls,
+            logger: logger, statistics: statistics,
+            connectionClosed: { [unowned self] connection in connectionClosed(connection) })
+    }
+
+    private func resumeAccepting() {
+        acceptLoop.assertInLoop()
+        guard isAcceptPaused.exchange(false, ordering: .relaxed) else { return }
+        acceptPending()
+    }
+
+    private func connectionClosed(_ connection: HTTPConnection) {
         registry.withLock { _ = $0.connections.removeValue(forKey: ObjectIdentifier(connection)) }
         statistics.connectionClosed()
         openConnections.leave()
-        acceptQueue.async { [self] in
-            if openConnectionCount < configuration.maxConnections { resumeAccepting() }
+        if isAcceptPaused.load(ordering: .relaxed) {
+            acceptLoop.execute { [self] in
+                if openConnectionCount < configuration.maxConnections { resumeAccepting() }
+            }
         }
     }
 
@@ -144,11 +179,10 @@ package final class HTTPServer: @unchecked Sendable {
             registry.isDraining = true
             return Array(registry.connections.values)
         }
-        acceptQueue.sync {
-            if isAcceptSuspended { acceptSource?.resume() }
-            isAcceptSuspended = false
-            acceptSource?.cancel()
-            acceptSource = nil
+        acceptLoop.executeAndWait { [self] in
+            if let listenerID { acceptLoop.deregister(listenerID) }
+            listenerID = nil
+            listener?.close()
             listener = nil
         }
         for connection in connections { connection.beginDrain() }
@@ -161,7 +195,7 @@ package final class HTTPServer: @unchecked Sendable {
         return openConnections.wait(timeout: .now() + .nanoseconds(nanoseconds)) == .success
     }
 
-    /// Drains, waits up to `grace`, then closes whatever is left and waits for it.
+    /// Drains, waits up to `grace`, then closes whatever is left, waits for it and stops the loops.
     package func shutdown(grace: Duration) {
         beginDrain()
         if !waitForConnections(timeout: grace) {
@@ -170,5 +204,6 @@ package final class HTTPServer: @unchecked Sendable {
             for connection in remaining { connection.forceClose() }
             _ = waitForConnections(timeout: .seconds(5))
         }
+        group.shutdown()
     }
 }

@@ -8,14 +8,14 @@ package final class TensorServer: Sendable {
     package let http: HTTPServer
     private let logger: Logger
 
-    package init(configuration: ServiceConfiguration, logger: Logger, accessLogger: Logger? = nil) {
+    package init(configuration: ServiceConfiguration, logger: Logger, accessLogger: Logger? = nil) throws {
         self.configuration = configuration
         self.logger = logger
         let pool = WorkerPool(threadCount: configuration.workers, maxQueue: configuration.maxQueue)
         service = ServiceHandler(
             pool: pool, maxBodyBytes: configuration.http.maxBodyBytes, logger: logger,
             accessLogger: accessLogger ?? Logger(label: "tensor-service.access"))
-        http = HTTPServer(configuration: configuration.http, handler: service, logger: logger)
+        http = try HTTPServer(configuration: configuration.http, handler: service, logger: logger)
         service.attach(http)
     }
 

@@ -17,7 +17,7 @@ package func withTestServer<Result>(
     configure(&configuration)
     var logger = Logger(label: "test")
     logger.logLevel = .critical
-    let server = TensorServer(configuration: configuration, logger: logger, accessLogger: logger)
+    let server = try TensorServer(configuration: configuration, logger: logger, accessLogger: logger)
     let port = try server.start()
     defer { server.drainAndStop() }
     return try body(port, server)

@@ -97,7 +97,7 @@ struct ServeCommand: ParsableCommand {
         // Bodies of 4 MiB and more always get their own mapping, returned to the system when freed; glibc's adaptive threshold
         // would otherwise keep freed tensor buffers in per-thread arenas and let the resident size creep up.
         _ = mallopt(M_MMAP_THRESHOLD, 4 << 20)
-        // Dispatch runs connections on many threads; one arena per core keeps freed buffers from piling up in each.
+        // Event loops and workers free buffers on several threads; one arena per core keeps them from piling up in each.
         _ = mallopt(M_ARENA_MAX, Int32(max(2, ProcessInfo.processInfo.activeProcessorCount)))
         var configuration = makeConfiguration()
         if let tlsCert, let tlsKey {
@@ -107,7 +107,7 @@ struct ServeCommand: ParsableCommand {
                 throw ValidationError("TLS: \(error.description).")
             }
         }
-        let server = TensorServer(configuration: configuration, logger: logger)
+        let server = try TensorServer(configuration: configuration, logger: logger)
         // Before the "listening on" line: from then on a supervisor may send SIGTERM at any moment.
         SignalHandling.onTermination { server.drainAndStop() }
         let boundPort = try server.start()

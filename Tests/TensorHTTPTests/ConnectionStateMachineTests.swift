@@ -31,11 +31,12 @@ import Testing
         m.headReceived()
         m.requestComplete()
         #expect(m.deadline == nil)
-        m.responseStarted(now: 4 * second)
+        let keepAlive = m.responseStarted(now: 4 * second, requested: true, hasPipelinedInput: { false })
+        #expect(keepAlive)
         m.wrote(now: 5 * second)
         #expect(m.deadline == 65 * second)
-        let keepsReading = m.responseSent(now: 6 * second, keepAlive: true)
-        #expect(keepsReading)
+        let next = m.responseSent(now: 6 * second)
+        #expect(next == .readNextRequest)
         #expect(m.deadline == 66 * second)
         #expect(m.timerFired(now: 66 * second) == .close)
     }
@@ -49,12 +50,38 @@ import Testing
         #expect(m.deadline == 31 * second)
     }
 
-    @Test func closeAfterAResponseWithoutKeepAlive() {
+    @Test func lingerAfterAResponseWithoutKeepAliveThenClose() {
         var m = machine()
         m.requestComplete()
-        let keepsReading = m.responseSent(now: 1, keepAlive: false)
-        #expect(keepsReading == false)
+        let keepAlive = m.responseStarted(now: 1, requested: false, hasPipelinedInput: { true })
+        #expect(keepAlive == false)
+        let next = m.responseSent(now: 1 * second)
+        #expect(next == .linger)
+        #expect(m.phase == .lingering(until: 3 * second))
+        #expect(m.readsSocket && !m.readsRequests, "a lingering connection drops what it reads")
+        let early = m.timerFired(now: 2 * second)
+        let due = m.timerFired(now: 3 * second)
+        #expect(early == .none && due == .close)
         #expect(m.phase == .closed)
+    }
+
+    @Test func drainKeepsTheConnectionOnlyForPipelinedRequests() {
+        var alone = machine()
+        alone.requestComplete()
+        #expect(alone.beginDrain() == .finishThenClose)
+        let aloneKept = alone.responseStarted(now: 1, requested: true, hasPipelinedInput: { false })
+        #expect(aloneKept == false)
+        var pipelined = machine()
+        pipelined.requestComplete()
+        _ = pipelined.beginDrain()
+        let pipelinedKept = pipelined.responseStarted(now: 1, requested: true, hasPipelinedInput: { true })
+        #expect(pipelinedKept)
+        var notDraining = machine()
+        notDraining.requestComplete()
+        var asked = false
+        let kept = notDraining.responseStarted(now: 1, requested: true, hasPipelinedInput: { asked = true; return false })
+        #expect(kept)
+        #expect(!asked, "the socket is asked about pipelined bytes only while draining")
     }
 
     @Test func drainClosesIdleAndHalfHeadsButFinishesInFlight() {

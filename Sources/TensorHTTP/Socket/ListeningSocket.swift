@@ -29,29 +29,18 @@ package struct ListeningSocket: Sendable {
         let fd = socket(info.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw SystemError(code: errno, call: "socket") }
         do {
-            try setOption(fd, SOL_SOCKET, SO_REUSEADDR, 1)
-            if info.ai_family == AF_INET6 { try setOption(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, 0) }
-            _ = try systemCall("bind") { Glibc.bind(fd, info.ai_addr, info.ai_addrlen) }
-            _ = try systemCall("listen") { listen(fd, backlog) }
+            try Syscall.setOption(fd, SOL_SOCKET, SO_REUSEADDR, 1)
+            if info.ai_family == AF_INET6 { try Syscall.setOption(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, 0) }
+            _ = try Syscall.callBlocking("bind") { Glibc.bind(fd, info.ai_addr, info.ai_addrlen) }
+            _ = try Syscall.callBlocking("listen") { listen(fd, backlog) }
             return ListeningSocket(descriptor: fd, port: try boundPort(fd), host: host)
         } catch {
-            _ = Glibc.close(fd)
+            Syscall.close(fd)
             throw error
         }
     }
 
-    /// Accepts one pending connection as a non-blocking socket with `TCP_NODELAY` set, or nil when none waits.
-    package func accept() throws(SystemError) -> Int32? {
-        let result = try systemCall("accept") { Glibc.accept(descriptor, nil, nil) }
-        guard case .done(let fd) = result else { return nil }
-        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-        // A keep-alive client must never wait on Nagle's algorithm for the tail of an answer.
-        try? setOption(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
-        return fd
-    }
-
-    package func close() { _ = Glibc.close(descriptor) }
+    package func close() { Syscall.close(descriptor) }
 
     private static func boundPort(_ fd: Int32) throws(SystemError) -> Int {
         var storage = sockaddr_storage()
@@ -68,9 +57,4 @@ package struct ListeningSocket: Sendable {
             return pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin_port)) }
         }
     }
-}
-
-package func setOption(_ fd: Int32, _ level: Int32, _ name: Int32, _ value: Int32) throws(SystemError) {
-    var value = value
-    _ = try systemCall("setsockopt") { setsockopt(fd, level, name, &value, socklen_t(MemoryLayout<Int32>.size)) }
 }

@@ -17,10 +17,12 @@ package enum Route: String, CaseIterable, Sendable {
     package static let modelName = "leaky_relu"
     package static let modelVersion = "1"
 
+    /// RFC 9110 §9.3.2: HEAD is allowed wherever GET is, and answered with the GET's head (the connection drops the
+    /// body).
     package var allowedMethods: [String] {
         switch self {
         case .leakyReLU, .infer: ["POST"]
-        default: ["GET"]
+        default: ["GET", "HEAD"]
         }
     }
 
