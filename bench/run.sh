@@ -1,25 +1,59 @@
 #!/usr/bin/env bash
-# The server's benchmark: builds release, starts the service, and measures each scenario with wrk and curl in one
-# run, printing req/s, latency, MB/s, peak RSS and each rate as a ratio to the server's own /healthz rate.
+# The server's benchmark, beside a peer: builds tensor-service (release) and a minimal Hummingbird 2 app serving the
+# same /healthz and octet-stream POST /ops/leaky_relu (bench/peers/hummingbird-peer, built here only), runs every
+# scenario against both in the same rounds, and prints req/s, p99, and per request: context switches (summed over
+# /proc/PID/task/*/status), server CPU µs (/proc/PID/stat) and the thread count, with our rate as a ratio to the
+# peer's.
 #   bench/run.sh [SECONDS per wrk scenario, default 10]
-# ROUNDS (default 3) runs every wrk scenario that many times, in turn, and reports each scenario's median round;
-# it also prints each round's 1 KiB POST rate over the /healthz rate measured just before it. On a shared machine
-# one run can land in a slow moment: medians and same-round pairs keep the figures honest.
+# ROUNDS (default 3): every wrk scenario runs that many times against each server, in turn; the table shows each
+# server's median round and the ratio of the medians, then each round's own ratio. PEER=0 skips the peer.
 # Needs wrk and curl (apt-get install wrk curl) and python3 with numpy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-10}
 rounds=${ROUNDS:-3}
+with_peer=${PEER:-1}
 for tool in wrk curl python3; do command -v "$tool" >/dev/null || { echo "bench needs $tool" >&2; exit 2; }; done
 deploy/build-release.sh >/dev/null
+peer_package=bench/peers/hummingbird-peer
+if [ "$with_peer" = 1 ]; then
+    echo "building the Hummingbird 2 peer (first time: several minutes)" >&2
+    swift build -c release --package-path "$peer_package" >/dev/null
+    peer_bin="$(swift build -c release --package-path "$peer_package" --show-bin-path)/hummingbird-peer"
+fi
 work=$(mktemp -d)
-trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
+# A 1,000-connection burst needs that many descriptors on both sides.
+ulimit -n 4096 2>/dev/null || true
+
+declare -A url pid
+# start NAME COMMAND...: runs a server that prints "listening on URL" and waits for that line.
+start() {
+    local name=$1
+    shift
+    "$@" >"$work/$name.out" 2>/dev/null &
+    pid[$name]=$!
+    pids+=("$!")
+    until grep -q listening "$work/$name.out" 2>/dev/null; do
+        kill -0 "${pid[$name]}" 2>/dev/null || { echo "$name did not start" >&2; exit 1; }
+        sleep 0.1
+    done
+    url[$name]=$(sed -n 's/^listening on //p' "$work/$name.out")
+}
 # Access logs off (warning level): a log line per request would be measured too.
-.build/dist/tensor-service --host 127.0.0.1 --port 0 --log-level warning >"$work/out" 2>/dev/null &
-server=$!
-until grep -q listening "$work/out" 2>/dev/null; do sleep 0.1; done
-url=$(sed -n 's/^listening on //p' "$work/out")
-hwm() { awk '/VmHWM/ {print $2}' /proc/$server/status; }
+start ours .build/dist/tensor-service --host 127.0.0.1 --port 0 --log-level warning
+servers=(ours)
+if [ "$with_peer" = 1 ]; then
+    start peer "$peer_bin" 0
+    servers+=(peer)
+fi
+
+context_switches() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/ctxt_switches/ {total += $2} END {print total + 0}'; }
+cpu_ticks() { awk '{print $14 + $15}' /proc/"$1"/stat; }
+thread_count() { awk '/^Threads/ {print $2}' /proc/"$1"/status; }
+peak_rss_kib() { awk '/VmHWM/ {print $2}' /proc/"$1"/status; }
+ticks_per_second=$(getconf CLK_TCK)
 
 python3 - "$work" <<'PY'
 import json, sys
@@ -30,75 +64,92 @@ open(f"{work}/json_1mi.json", "w").write(json.dumps({"data": x.tolist()}))
 (np.arange(16 << 20, dtype=np.float32) - 8e6).tofile(f"{work}/f32_64mib.bin")
 PY
 
-results=()
-# wrk NAME CONNECTIONS PATH [SCRIPT]: "name|req/s|p50|p99|MB/s"
-run_wrk() {
-    local name=$1 connections=$2 path=$3 script=${4:-}
+# Every measurement is one line of rows.tsv: scenario, server, req/s (or seconds), p50, p99, context switches per
+# request, server CPU µs per request, threads afterwards, socket errors.
+rows="$work/rows.tsv"
+: >"$rows"
+
+# measure_wrk SCENARIO SERVER CONNECTIONS PATH [SCRIPT]
+measure_wrk() {
+    local scenario=$1 server=$2 connections=$3 path=$4 script=${5:-}
     local args=(-t2 -c"$connections" -d"${seconds}s" --latency)
     [ "$connections" -eq 1 ] && args=(-t1 -c1 -d"${seconds}s" --latency)
     [ -n "$script" ] && args+=(-s "$script")
-    local out
-    out=$(wrk "${args[@]}" "$url$path")
-    local rps p50 p99 transfer
+    local p=${pid[$server]} switches ticks out
+    switches=$(context_switches "$p")
+    ticks=$(cpu_ticks "$p")
+    out=$(wrk "${args[@]}" "${url[$server]}$path")
+    switches=$(( $(context_switches "$p") - switches ))
+    ticks=$(( $(cpu_ticks "$p") - ticks ))
+    local requests rps p50 p99 errors
+    requests=$(awk '/requests in/ {print $1}' <<<"$out")
     rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
     p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
     p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
-    transfer=$(awk '/Transfer\/sec/ {print $2}' <<<"$out")
-    if grep -q "Non-2xx" <<<"$out"; then echo "warning: $name had non-2xx answers" >&2; fi
-    results+=("$name|$rps|$p50|$p99|$transfer")
+    errors=$(awk '/Socket errors/ {gsub(",", ""); print $4 + $6 + $8 + $10}' <<<"$out")
+    if grep -q "Non-2xx" <<<"$out"; then echo "warning: $scenario on $server had non-2xx answers" >&2; fi
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$scenario" "$server" "$rps" "$p50" "$p99" \
+        "$(python3 -c "print(f'{$switches / max($requests, 1):.2f}')")" \
+        "$(python3 -c "print(f'{$ticks * 1e6 / $ticks_per_second / max($requests, 1):.1f}')")" \
+        "$(thread_count "$p")" "${errors:-0}" >>"$rows"
 }
 
-# The median of a list of "name|req/s|..." rows, by req/s.
-median_row() { printf '%s\n' "$@" | sort -t'|' -k2 -g | sed -n "$(( ($# + 1) / 2 ))p"; }
+# measure_curl SCENARIO SERVER FILE CONTENT-TYPE: best of 5 round trips, in seconds.
+measure_curl() {
+    local scenario=$1 server=$2 file=$3 type=$4 best=999 t
+    for _ in 1 2 3 4 5; do
+        t=$(curl -s -o /dev/null -w '%{time_total}' -H "Content-Type: $type" -H "X-Tensor-Shape: $(( $(stat -c %s "$file") / 4 ))" \
+            --data-binary @"$file" "${url[$server]}/ops/leaky_relu")
+        best=$(python3 -c "print(min($best, $t))")
+    done
+    printf '%s\t%s\t%s\t-\t-\t-\t-\t%s\t0\n' "$scenario" "$server" "$best" "$(thread_count "${pid[$server]}")" >>"$rows"
+}
 
-# Every wrk scenario once per round; each row reported is the scenario's median round.
 wrk_scenarios=(
     "GET /healthz c64|64|/healthz|"
     "1 KiB binary POST c64|64|/ops/leaky_relu|bench/post_binary_1k.lua"
     "1 MiB binary POST c8|8|/ops/leaky_relu|bench/post_binary_1m.lua"
     "1 KiB binary POST, 1 keep-alive connection|1|/ops/leaky_relu|bench/post_binary_1k.lua"
 )
-declare -A rounds_of
-paired_ratios=()
 for _ in $(seq "$rounds"); do
-    results=()
     for scenario in "${wrk_scenarios[@]}"; do
         IFS='|' read -r name connections path script <<<"$scenario"
-        run_wrk "$name" "$connections" "$path" "$script"
-        rounds_of[$name]+="${results[-1]}"$'\n'
+        for server in "${servers[@]}"; do measure_wrk "$name" "$server" "$connections" "$path" "$script"; done
     done
-    paired_ratios+=("$(python3 -c "print(f'{$(cut -d'|' -f2 <<<"${results[1]}") / $(cut -d'|' -f2 <<<"${results[0]}"):.2f}')")")
 done
-results=()
-for scenario in "${wrk_scenarios[@]}"; do
-    name=${scenario%%|*}
-    mapfile -t rows < <(printf '%s' "${rounds_of[$name]}")
-    results+=("$(median_row "${rows[@]}")")
-done
-healthz=$(cut -d'|' -f2 <<<"${results[0]}")
+for server in "${servers[@]}"; do measure_wrk "GET /healthz, burst of 1,000 connections" "$server" 1000 /healthz; done
+before=$(peak_rss_kib "${pid[ours]}")
+for server in "${servers[@]}"; do measure_curl "64 MiB float32 round trip (curl), s" "$server" "$work/f32_64mib.bin" application/octet-stream; done
+after=$(peak_rss_kib "${pid[ours]}")
+measure_curl "1 Mi-float JSON, 21.6 MB (curl), s" ours "$work/json_1mi.json" application/json
 
-# curl NAME FILE CONTENT-TYPE: best of 5 round trips.
-run_curl() {
-    local name=$1 file=$2 type=$3 best=999
-    for _ in 1 2 3 4 5; do
-        local t
-        t=$(curl -s -o /dev/null -w '%{time_total}' -H "Content-Type: $type" --data-binary @"$file" "$url/ops/leaky_relu")
-        best=$(python3 -c "print(min($best, $t))")
-    done
-    results+=("$name|—|${best}s (best of 5)|—|—")
-}
-before=$(hwm)
-run_curl "64 MiB float32 round trip (curl)" "$work/f32_64mib.bin" application/octet-stream
-after=$(hwm)
-run_curl "1 Mi-float JSON, 21.6 MB (curl)" "$work/json_1mi.json" application/json
-
-printf '\n%-44s %12s %14s %12s %12s %8s\n' scenario req/s p50 p99 transfer/s ratio
-for row in "${results[@]}"; do
-    IFS='|' read -r name rps p50 p99 transfer <<<"$row"
-    ratio=—
-    [[ "$rps" =~ ^[0-9.]+$ ]] && ratio=$(python3 -c "print(f'{$rps / $healthz:.2f}')")
-    printf '%-44s %12s %14s %12s %12s %8s\n' "$name" "$rps" "$p50" "$p99" "$transfer" "$ratio"
-done
-echo
-echo "1 KiB POST / healthz, paired by round: ${paired_ratios[*]} (median $(printf '%s\n' "${paired_ratios[@]}" | sort -g | sed -n "$(( (rounds + 1) / 2 ))p"))"
-echo "peak RSS (VmHWM): $(( before / 1024 )) MiB before the 64 MiB round trips, $(( after / 1024 )) MiB after (+$(( (after - before) / 1024 )) MiB for a 64 MiB body)"
+python3 - "$rows" "$(nproc)" <<'PY'
+import statistics, sys
+from collections import defaultdict
+rows = [line.rstrip("\n").split("\t") for line in open(sys.argv[1])]
+cores = int(sys.argv[2])
+runs = defaultdict(list)
+for scenario, server, value, p50, p99, switches, cpu, threads, errors in rows:
+    runs[(scenario, server)].append(dict(value=float(value), p99=p99, switches=switches, cpu=cpu, threads=threads, errors=errors))
+scenarios = list(dict.fromkeys(row[0] for row in rows))
+def median_run(scenario, server):
+    candidates = sorted(runs.get((scenario, server), []), key=lambda run: run["value"])
+    return candidates[(len(candidates) - 1) // 2] if candidates else None
+print(f"\n{'scenario':44} {'ours':>10} {'peer':>10} {'ratio':>6} {'p99 ours/peer':>17} {'cs/req ours/peer':>17} {'CPU µs/req':>13} {'threads':>9} {'errors':>7}")
+for scenario in scenarios:
+    ours, peer = median_run(scenario, "ours"), median_run(scenario, "peer")
+    seconds = scenario.endswith(", s")
+    ratio = "-"
+    if peer:
+        ratio = f"{(peer['value'] / ours['value']) if seconds else (ours['value'] / peer['value']):.2f}"
+    def pair(key):
+        return f"{ours[key]}/{peer[key] if peer else '-'}"
+    value = lambda run: "-" if run is None else (f"{run['value']:.4f}" if seconds else f"{run['value']:.0f}")
+    print(f"{scenario:44} {value(ours):>10} {value(peer):>10} {ratio:>6} {pair('p99'):>17} {pair('switches'):>17} {pair('cpu'):>13} {pair('threads'):>9} {pair('errors'):>7}")
+for scenario in scenarios:
+    ours_runs, peer_runs = runs.get((scenario, "ours"), []), runs.get((scenario, "peer"), [])
+    if len(ours_runs) > 1 and len(peer_runs) == len(ours_runs):
+        print(f"{scenario}: ratio by round " + " ".join(f"{a['value'] / b['value']:.2f}" for a, b in zip(ours_runs, peer_runs)))
+print(f"ratio: ours/peer for rates, peer/ours for seconds (higher is better for us). Thread bound for ours: 2 × {cores} cores + workers + 8.")
+PY
+echo "peak RSS of ours (VmHWM): $(( before / 1024 )) MiB before the 64 MiB round trips, $(( after / 1024 )) MiB after (+$(( (after - before) / 1024 )) MiB for a 64 MiB body)"

@@ -57,6 +57,17 @@ public final class RawHTTPClient {
             Glibc.close(descriptor)
             throw ClientError.connectFailed(code)
         }
+        Self.setReadTimeout(descriptor, timeout)
+    }
+
+    /// Takes over one end of a connected socket pair (made blocking), to drive a connection with no listener.
+    public init(connectedDescriptor: Int32, timeout: Duration = .seconds(10)) {
+        descriptor = connectedDescriptor
+        _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) & ~O_NONBLOCK)
+        Self.setReadTimeout(descriptor, timeout)
+    }
+
+    private static func setReadTimeout(_ descriptor: Int32, _ timeout: Duration) {
         let (seconds, attoseconds) = timeout.components
         var interval = timeval(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &interval, socklen_t(MemoryLayout<timeval>.size))
@@ -77,8 +88,9 @@ public final class RawHTTPClient {
         }
     }
 
-    /// Reads one answer framed by Content-Length (every answer of this server has one).
-    public func readResponse() throws -> Response {
+    /// Reads one answer framed by Content-Length (every answer of this server has one). The answer to a HEAD
+    /// request (`toHead`) has a Content-Length but no body.
+    public func readResponse(toHead: Bool = false) throws -> Response {
         let headEnd = try readUntilHeadEnd()
         let headText = String(decoding: buffered[0..<headEnd], as: UTF8.self)
         buffered.removeFirst(headEnd)
@@ -90,7 +102,7 @@ public final class RawHTTPClient {
             return (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
         }
         var response = Response(status: status, headers: headers, body: [])
-        if status == 100 { return response }
+        if status == 100 || toHead { return response }
         let length = Int(response.header("content-length") ?? "0") ?? 0
         while buffered.count < length { try fill() }
         response.body = Array(buffered[0..<length])

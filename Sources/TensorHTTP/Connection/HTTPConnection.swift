@@ -154,11 +154,13 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
     /// buffered, otherwise into the input buffer.
     private func readOnce() {
         let result: TransportRead
+        var requested = Self.readChunkBytes
         do {
             if case .lingering = machine.phase {
                 result = try readIntoInput()
                 input.consume(input.readableCount)
             } else if input.isEmpty, let window = decoder.directBodyWindow {
+                requested = window.count
                 result = try transport.read(into: window)
                 if case .bytes(let count) = result { decoder.directBodyFilled(count) }
             } else {
@@ -176,6 +178,7 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
             close()
         case .bytes(let count):
             environment.statistics.recordReceived(count)
+            if count < requested && transport.isDrainedByShortRead { isReadable = false }
             if machine.readsRequests {
                 machine.bytesArrived(now: EventLoop.now())
                 // A body read straight into its buffer never passes through the input: decode to notice its end.

@@ -17,6 +17,7 @@ final class TLSTransport: ConnectionTransport {
 
     var isReady: Bool { session.isHandshakeComplete }
     var hasBufferedInput: Bool { session.hasPendingBytes }
+    var isDrainedByShortRead: Bool { false }
 
     func advanceHandshake() -> TransportProgress {
         guard !session.isHandshakeComplete else { return .ready }

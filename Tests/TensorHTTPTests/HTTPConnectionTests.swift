@@ -1,0 +1,192 @@
+import Dispatch
+import Foundation
+import Logging
+import Synchronization
+import TensorTestSupport
+import Testing
+
+@testable import TensorHTTP
+
+/// One `HTTPConnection` over a `socketpair`, on its own event loop, with a small handler and no listener or
+/// service behind it: exact bytes in, exact answers out.
+@Suite struct HTTPConnectionTests {
+    @Test func answersARequestAndKeepsTheConnection() throws {
+        let harness = try ConnectionHarness()
+        let client = harness.client
+        let first = try client.request("GET", "/hello")
+        #expect(first.status == 200)
+        #expect(first.bodyText == "GET /hello")
+        #expect(first.header("content-length") == "10")
+        #expect(first.header("connection") == nil)
+        #expect(try client.request("GET", "/again").bodyText == "GET /again", "the connection is kept")
+    }
+
+    @Test func pipelinedRequestsAreAnsweredInOrder() throws {
+        let harness = try ConnectionHarness()
+        let client = harness.client
+        try client.send((1...5).map { "GET /\($0) HTTP/1.1\r\nHost: x\r\n\r\n" }.joined())
+        for index in 1...5 { #expect(try client.readResponse().bodyText == "GET /\(index)") }
+    }
+
+    @Test("HEAD gets its GET's status and Content-Length and no body; the next answer follows at once")
+    func headHasNoBody() throws {
+        let harness = try ConnectionHarness()
+        let client = harness.client
+        try client.send("HEAD /missing HTTP/1.1\r\nHost: x\r\n\r\nHEAD /hello HTTP/1.1\r\nHost: x\r\n\r\nGET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+        let missing = try client.readResponse(toHead: true)
+        #expect(missing.status == 404)
+        #expect(missing.header("content-length") == "9", "the error's own length, its body not sent")
+        let head = try client.readResponse(toHead: true)
+        #expect(head.status == 200)
+        #expect(head.header("content-length") == "10")
+        let get = try client.readResponse()
+        #expect(get.status == 200)
+        #expect(get.bodyText == "GET /hello", "no stray body bytes came before this answer")
+    }
+
+    @Test func anAnswerFromAnotherThreadIsWritten() throws {
+        let harness = try ConnectionHarness()
+        let answer = try harness.client.request("POST", "/elsewhere", body: Array("tensor".utf8))
+        #expect(answer.status == 200)
+        #expect(answer.bodyText == "worker: tensor")
+        #expect(harness.budget.heldBytes == 0, "the body's budget is returned once the answer has left")
+    }
+
+    @Test("Connection: close is answered, then the server shuts its side")
+    func closeIsHonoured() throws {
+        let harness = try ConnectionHarness()
+        let client = harness.client
+        try client.send("GET /bye HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        let answer = try client.readResponse()
+        #expect(answer.header("connection") == "close")
+        #expect(client.isClosedByServer())
+        client.close()
+        #expect(harness.waitUntilClosed())
+    }
+
+    @Test("A malformed request gets its error, then the connection closes")
+    func malformedRequest() throws {
+        let harness = try ConnectionHarness()
+        let client = harness.client
+        try client.send("GET /x HTTP/1.1\r\nHost x\r\n\r\n")
+        let answer = try client.readResponse()
+        #expect(answer.status == 400)
+        #expect(answer.header("connection") == "close")
+        #expect(client.isClosedByServer())
+    }
+
+    @Test("A partial request meets the read timeout with 408; a silent connection is closed")
+    func readTimeout() throws {
+        let partial = try ConnectionHarness(readTimeout: .milliseconds(200))
+        try partial.client.send("GET /slow HTTP/1.1\r\nHo")
+        #expect(try partial.client.readResponse().status == 408)
+        #expect(partial.client.isClosedByServer())
+        let silent = try ConnectionHarness(readTimeout: .milliseconds(200))
+        #expect(silent.client.isClosedByServer())
+        #expect(silent.waitUntilClosed())
+    }
+
+    @Test("A client that resets while a large answer is being written frees the connection and its budget")
+    func resetMidAnswer() throws {
+        let harness = try ConnectionHarness()
+        let client = harness.client
+        // 8 MiB cannot fit in the socket buffers: the answer is still being written when the client goes.
+        try client.send("POST /large HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nbody")
+        #expect(harness.waitUntil { harness.handler.largeAnswersGiven.load(ordering: .relaxed) == 1 })
+        client.close()
+        #expect(harness.waitUntilClosed(), "the hang-up is seen while the answer waits for room, not at the idle timeout")
+        #expect(harness.budget.heldBytes == 0)
+    }
+
+    @Test("Draining closes an idle connection and answers a request in flight before closing")
+    func drain() throws {
+        let idle = try ConnectionHarness()
+        idle.connection.beginDrain()
+        #expect(idle.client.isClosedByServer())
+        let busy = try ConnectionHarness()
+        try busy.client.send("POST /elsewhere HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nab")
+        #expect(busy.waitUntil { busy.budget.heldBytes == 4 }, "the head has been admitted")
+        busy.connection.beginDrain()
+        try busy.client.send("cd")
+        let answer = try busy.client.readResponse()
+        #expect(answer.bodyText == "worker: abcd")
+        #expect(answer.header("connection") == "close")
+        #expect(busy.client.isClosedByServer())
+    }
+}
+
+/// A handler with a few behaviours the connection tests need, reachable by path.
+private final class EchoHandler: HTTPHandler {
+    let largeAnswersGiven = Atomic<Int>(0)
+
+    func prepare(_ head: HTTPRequestHead) -> HeadDecision { .proceed(context: nil) }
+
+    func handle(
+        _ request: consuming HTTPRequest, context: (any Sendable)?, respond: @escaping @Sendable (HTTPResponse) -> Void
+    ) {
+        let head = request.head
+        let body = request.body.array
+        switch head.path {
+        case "/missing":
+            respond(HTTPResponse(status: 404, contentType: "text/plain", body: Array("not found".utf8)))
+        case "/elsewhere":
+            DispatchQueue.global().async {
+                respond(HTTPResponse(status: 200, contentType: "text/plain", body: Array("worker: ".utf8) + body))
+            }
+        case "/large":
+            respond(HTTPResponse(status: 200, contentType: "application/octet-stream", body: [UInt8](repeating: 7, count: 8 << 20)))
+            largeAnswersGiven.add(1, ordering: .relaxed)
+        default:
+            let method = head.method == "HEAD" ? "GET" : head.method
+            respond(HTTPResponse(status: 200, contentType: "text/plain", body: Array("\(method) \(head.path)".utf8)))
+        }
+    }
+
+    func errorResponse(for error: HTTPRequestError, head: HTTPRequestHead?) -> HTTPResponse {
+        HTTPResponse(status: error.status, contentType: "text/plain", body: Array("\(error)".utf8))
+    }
+
+    func drainingResponse() -> HTTPResponse { HTTPResponse(status: 503, contentType: "text/plain", body: Array("draining".utf8)) }
+}
+
+/// A started connection on one end of a socket pair and a blocking client on the other.
+private final class ConnectionHarness {
+    let loop: EventLoop
+    let connection: HTTPConnection
+    let client: RawHTTPClient
+    let handler = EchoHandler()
+    let budget = InflightBudget(limit: 1 << 30)
+    private let closed = DispatchSemaphore(value: 0)
+
+    init(readTimeout: Duration = .seconds(30)) throws {
+        loop = try EventLoop(name: "test-loop")
+        let (server, client) = try Syscall.socketPair()
+        let closed = self.closed
+        var environment = ConnectionEnvironment(
+            handler: handler, budget: budget, limits: .init(maxBodyBytes: 1 << 20), readTimeout: readTimeout,
+            idleTimeout: .seconds(30), logger: Logger(label: "test"), statistics: .init(budget: budget),
+            connectionClosed: { _ in closed.signal() })
+        environment.lingerTimeout = .milliseconds(200)
+        connection = HTTPConnection(descriptor: server, loop: loop, environment: environment)
+        self.client = RawHTTPClient(connectedDescriptor: client)
+        let connection = self.connection
+        loop.execute { connection.start() }
+    }
+
+    deinit {
+        connection.forceClose()
+        loop.stop()
+    }
+
+    /// Waits for the connection to close; false after a bound far past any timeout a test sets.
+    func waitUntilClosed() -> Bool { closed.wait(timeout: .now() + .seconds(20)) == .success }
+
+    /// Polls `condition` until it holds; false after a bound far past anything a passing test needs.
+    func waitUntil(_ condition: () -> Bool) -> Bool {
+        for _ in 0..<20_000 {
+            if condition() { return true }
+            usleep(1000)
+        }
+        return false
+    }
+}
