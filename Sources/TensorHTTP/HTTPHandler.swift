@@ -1,5 +1,6 @@
-/// What the server asks of the application. Called on a connection's I/O queue: keep it short there and move
-/// real work (decoding, kernels) to a worker, unless it takes less time than the hand-off would.
+/// What the server asks of the application. Called on the connection's event loop, which serves many other
+/// connections: keep it short there and move real work (decoding, kernels) to a worker, unless it takes less time
+/// than the hand-off would.
 package protocol HTTPHandler: Sendable {
     /// Looks at the head of a request with a body before the body is read, so the body is read only when it will
     /// be used (and `Expect: 100-continue` gets an error at once).

@@ -1,10 +1,6 @@
 import COpenSSL
 
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// One GET, answered with its status code, over a blocking socket with send and receive timeouts, in plain HTTP or
 /// through TLS. `tensor-service healthcheck` runs it inside the container, where there is no curl.

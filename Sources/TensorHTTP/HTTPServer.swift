@@ -2,11 +2,7 @@ import Dispatch
 import Logging
 import Synchronization
 
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// Our HTTP/1.1 server: a listening socket, a fixed group of event loops, and one `HTTPConnection` per client.
 ///

@@ -77,18 +77,27 @@ def test_resets_while_answers_are_written_leave_nothing_behind():
     pid = server.process.pid
     try:
         body = struct.pack("<f", -1.0) * (4 * MIB // 4)
-        head = (f"POST /ops/leaky_relu HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
-                f"Content-Length: {len(body)}\r\n\r\n").encode()
+        octet = (f"POST /ops/leaky_relu HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
+                 f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+        text = ("{\"data\": [" + ", ".join(["-1.5", "2.25"] * 131072) + "]}").encode()
+        json_request = (f"POST /ops/leaky_relu HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                        f"Content-Length: {len(text)}\r\n\r\n").encode() + text
         requests.get(f"{server.url}/healthz")
         baseline_descriptors = descriptor_count(pid)
         baseline_rss = proc_status(pid, "VmRSS")
-        for _ in range(100):
+        for index in range(100):
             connection = socket.create_connection(("127.0.0.1", server.port))
             connection.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-            connection.sendall(head + body)
-            # The answer has started: its first bytes are here, and 4 MiB cannot all fit in the socket buffers.
-            ready, _, _ = select.select([connection], [], [], 30)
-            assert ready and connection.recv(1024).startswith(b"HTTP/1.1 200 ")
+            if index % 2 == 0:
+                # The answer has started: its first bytes are here, and 4 MiB cannot all fit in the socket buffers.
+                connection.sendall(octet)
+                ready, _, _ = select.select([connection], [], [], 30)
+                assert ready and connection.recv(1024).startswith(b"HTTP/1.1 200 ")
+            else:
+                # The reset arrives while the request is parsed and computed, before its answer is written (the
+                # pause only aims at that moment: the test holds wherever the reset lands).
+                connection.sendall(json_request)
+                time.sleep(0.005)
             # SO_LINGER 0: close sends RST instead of FIN.
             connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             connection.close()

@@ -8,10 +8,11 @@ protocol ConnectionTransport: AnyObject {
     func advanceHandshake() -> TransportProgress
     /// Reads application bytes into `buffer`.
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> TransportRead
-    /// Whether a read that filled less than its buffer has emptied the socket. True for a plain stream socket,
-    /// whose next arrival is then reported as a new edge, so the read that would only say EAGAIN is skipped;
-    /// not for TLS, which reads the socket a record at a time.
-    var isDrainedByShortRead: Bool { get }
+    /// Whether reads wait only for readability and writes only for writability, and a read that filled less than
+    /// its buffer has emptied the socket. True for a plain stream socket: its next arrival is reported as a new
+    /// edge, so the read that would only say EAGAIN is skipped. Not for TLS, which reads a record at a time and
+    /// may need to write in order to read (or read in order to write): every edge then retries both.
+    var tracksReadinessExactly: Bool { get }
     /// Writes from the front of `outbound`; returns how many bytes left, or nil when the socket is full.
     func write(_ outbound: OutboundQueue) throws(SystemError) -> Int?
     /// Bytes already taken from the socket and not yet read (decrypted TLS records): the socket will not report
@@ -43,7 +44,7 @@ final class PlainTransport: ConnectionTransport {
 
     var isReady: Bool { true }
     var hasBufferedInput: Bool { false }
-    var isDrainedByShortRead: Bool { true }
+    var tracksReadinessExactly: Bool { true }
 
     func advanceHandshake() -> TransportProgress { .ready }
 

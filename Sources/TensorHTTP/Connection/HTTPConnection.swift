@@ -92,8 +92,8 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
             close()
             return
         }
-        if !events.isDisjoint(with: [.readable, .readHangup]) { isReadable = true }
-        if events.contains(.writable) { isWritable = true }
+        if !events.isDisjoint(with: [.readable, .readHangup]) || !transport.tracksReadinessExactly { isReadable = true }
+        if events.contains(.writable) || !transport.tracksReadinessExactly { isWritable = true }
         pump()
     }
 
@@ -178,7 +178,7 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
             close()
         case .bytes(let count):
             environment.statistics.recordReceived(count)
-            if count < requested && transport.isDrainedByShortRead { isReadable = false }
+            if count < requested && transport.tracksReadinessExactly { isReadable = false }
             if machine.readsRequests {
                 machine.bytesArrived(now: EventLoop.now())
                 // A body read straight into its buffer never passes through the input: decode to notice its end.

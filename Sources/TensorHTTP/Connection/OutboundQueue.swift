@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// Bytes waiting to be written to one connection, in order: an interim `100 Continue`, then an answer's head and
 /// body segments. It knows where each answer ends, so the connection learns when an answer has fully left.

@@ -3,11 +3,7 @@ import Dispatch
 import Foundation
 import Synchronization
 
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// One thread that waits in `epoll_wait` and runs everything for the descriptors registered with it.
 ///

@@ -4,8 +4,8 @@
 /// it, so the tensor's bytes are never copied between socket and answer. Its storage is 64-byte aligned for
 /// the SIMD kernels. Growing moves the bytes, so pointers obtained earlier are valid only until the next growth.
 package final class ByteBuffer: @unchecked Sendable {
-    // @unchecked Sendable: a buffer is handed from one queue to the next (I/O queue, worker, I/O queue) through
-    // Dispatch, which orders the accesses; no two threads ever use it at the same time.
+    // @unchecked Sendable: a buffer is handed from one thread to the next (event loop, worker, event loop) through
+    // the worker pool's lock and the loop's task queue, which order the accesses; no two threads ever use it at the same time.
     package private(set) var base: UnsafeMutableRawPointer
     package private(set) var capacity: Int
     /// Bytes in use, from `base`.

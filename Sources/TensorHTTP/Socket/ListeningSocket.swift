@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// A bound, listening, non-blocking TCP socket.
 package struct ListeningSocket: Sendable {

@@ -1,10 +1,6 @@
 import CLinux
 
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// Every system call the transport makes, each run the same way (as in NIO's `System.swift`).
 ///

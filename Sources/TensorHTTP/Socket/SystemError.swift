@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// A system call failed for a reason the caller may handle (a reset peer, no free descriptors).
 package struct SystemError: Error, Equatable, CustomStringConvertible {

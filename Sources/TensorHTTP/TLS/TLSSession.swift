@@ -1,6 +1,6 @@
 import COpenSSL
 
-/// One connection's TLS state over its non-blocking socket. Used only on the connection's queue.
+/// One connection's TLS state over its non-blocking socket. Used only on the connection's event loop.
 final class TLSSession {
     private let ssl: OpaquePointer
     private(set) var isHandshakeComplete = false

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// HTTPS: every byte goes through one `TLSSession` over the connection's socket.
 final class TLSTransport: ConnectionTransport {
@@ -17,7 +13,7 @@ final class TLSTransport: ConnectionTransport {
 
     var isReady: Bool { session.isHandshakeComplete }
     var hasBufferedInput: Bool { session.hasPendingBytes }
-    var isDrainedByShortRead: Bool { false }
+    var tracksReadinessExactly: Bool { false }
 
     func advanceHandshake() -> TransportProgress {
         guard !session.isHandshakeComplete else { return .ready }
