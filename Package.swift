@@ -14,11 +14,12 @@ let package = Package(
         .executable(name: "tensor-service", targets: ["tensor-service"]),
         .executable(name: "tensor-bench", targets: ["tensor-bench"]),
     ],
+    // Exact versions: Package.resolved stays out of git (the package mirror's commit ids are not GitHub's), so the
+    // versions are pinned here, and these tags exist on GitHub and the mirror alike.
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
-        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
-        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
     ],
     targets: [
         // SIMD loops with runtime CPU dispatch: C gives us per-function target attributes and intrinsics.
@@ -43,7 +44,6 @@ let package = Package(
             dependencies: [
                 "TensorKernels", "TensorCodecs", "TensorHTTP",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: swiftSettings,

@@ -16,6 +16,9 @@ package struct HTTPResponse: Sendable {
     package var status: Int
     package var headers: [(name: String, value: String)]
     package var body: [BodySegment]
+    /// Called on the connection's event loop once the answer's last byte has been written, or once the connection
+    /// closed before that; for metrics and access logs that time the whole exchange.
+    package var onWritten: (@Sendable (ExchangeTiming) -> Void)?
 
     package init(status: Int, headers: [(String, String)] = [], body: [BodySegment] = []) {
         self.status = status

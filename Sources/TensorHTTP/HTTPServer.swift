@@ -106,9 +106,9 @@ package final class HTTPServer: EventLoopHandler, @unchecked Sendable {
                 if openConnectionCount < configuration.maxConnections { isAcceptPaused.store(false, ordering: .relaxed) }
                 continue
             }
-            let descriptor: Int32?
+            let accepted: (descriptor: Int32, address: String)?
             do {
-                descriptor = try Syscall.accept(listener.descriptor)
+                accepted = try Syscall.accept(listener.descriptor)
             } catch {
                 if error.code == ECONNABORTED { continue }
                 // Out of descriptors or memory: pause accepting briefly rather than spin on the error.
@@ -119,16 +119,17 @@ package final class HTTPServer: EventLoopHandler, @unchecked Sendable {
                 }
                 return
             }
-            guard let descriptor else { return }
+            guard let accepted else { return }
             // A keep-alive client must never wait on Nagle's algorithm for the tail of an answer.
-            try? Syscall.setOption(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
-            open(descriptor)
+            try? Syscall.setOption(accepted.descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
+            open(accepted.descriptor, clientAddress: accepted.address)
         }
     }
 
-    private func open(_ descriptor: Int32) {
+    private func open(_ descriptor: Int32, clientAddress: String) {
         let loop = group.next()
-        let connection = HTTPConnection(descriptor: descriptor, loop: loop, environment: connectionEnvironment)
+        let connection = HTTPConnection(
+            descriptor: descriptor, loop: loop, environment: connectionEnvironment, clientAddress: clientAddress)
         let accepted = registry.withLock { registry -> Bool in
             guard !registry.isDraining else { return false }
             registry.connections[ObjectIdentifier(connection)] = connection
@@ -169,8 +170,18 @@ package final class HTTPServer: EventLoopHandler, @unchecked Sendable {
         }
     }
 
+    /// What a shutdown found and did.
+    package struct ShutdownReport: Sendable {
+        /// Connections open when the drain began.
+        package var connectionsAtDrain: Int
+        /// Connections still open at the end of the grace period, closed there and then.
+        package var connectionsClosedAtGrace: Int
+    }
+
     /// Stops accepting (new connections are refused), closes idle connections and lets the in-flight ones finish.
-    package func beginDrain() {
+    /// Returns how many connections were open.
+    @discardableResult
+    package func beginDrain() -> Int {
         let connections = registry.withLock { registry in
             registry.isDraining = true
             return Array(registry.connections.values)
@@ -182,6 +193,7 @@ package final class HTTPServer: EventLoopHandler, @unchecked Sendable {
             listener = nil
         }
         for connection in connections { connection.beginDrain() }
+        return connections.count
     }
 
     /// Waits until every connection has closed; false if `timeout` passed first.
@@ -192,14 +204,18 @@ package final class HTTPServer: EventLoopHandler, @unchecked Sendable {
     }
 
     /// Drains, waits up to `grace`, then closes whatever is left, waits for it and stops the loops.
-    package func shutdown(grace: Duration) {
-        beginDrain()
+    @discardableResult
+    package func shutdown(grace: Duration) -> ShutdownReport {
+        var report = ShutdownReport(connectionsAtDrain: beginDrain(), connectionsClosedAtGrace: 0)
         if !waitForConnections(timeout: grace) {
             let remaining = registry.withLock { Array($0.connections.values) }
-            logger.warning("closing connections still open after the grace period", metadata: ["count": "\(remaining.count)"])
+            report.connectionsClosedAtGrace = remaining.count
+            logger.warning(
+                "closing connections still open after the grace period", metadata: ["count": .stringConvertible(remaining.count)])
             for connection in remaining { connection.forceClose() }
             _ = waitForConnections(timeout: .seconds(5))
         }
         group.shutdown()
+        return report
     }
 }

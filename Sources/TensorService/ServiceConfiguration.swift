@@ -9,6 +9,9 @@ package struct ServiceConfiguration: Sendable {
     package var maxQueue = 1024
     /// How long a drain may take before the remaining connections are closed.
     package var shutdownGrace: Duration = .seconds(25)
+    /// After SIGTERM: how long to keep accepting and serving (readiness already 503) before the drain, while a load
+    /// balancer stops sending new clients.
+    package var drainDelay: Duration = .zero
 
     package init() {}
 }

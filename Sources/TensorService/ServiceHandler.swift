@@ -97,7 +97,7 @@ package final class ServiceHandler: HTTPHandler {
         _ request: consuming HTTPRequest, _ prepared: PreparedRequest, respond: @escaping @Sendable (HTTPResponse) -> Void
     ) {
         if let work = prepared.work {
-            runOnWorker(request, work: work, isBodyCompressed: prepared.isBodyCompressed, respond: respond)
+            runOnWorker(request, route: prepared.route, work: work, isBodyCompressed: prepared.isBodyCompressed, respond: respond)
             return
         }
         let head = request.head
@@ -137,11 +137,13 @@ package final class ServiceHandler: HTTPHandler {
 
     /// Runs planned work on a worker (or here, when it is small and the pool idle); a full queue is 503.
     private func runOnWorker(
-        _ request: consuming HTTPRequest, work: @escaping @Sendable (HTTPRequest) throws -> HTTPResponse,
+        _ request: consuming HTTPRequest, route: Route, work: @escaping @Sendable (HTTPRequest) throws -> HTTPResponse,
         isBodyCompressed: Bool, respond: @escaping @Sendable (HTTPResponse) -> Void
     ) {
         let path = request.head.path
-        let job = WorkerJob(request: request, work: work, logger: logger, respond: respond)
+        let job = WorkerJob(
+            request: request, route: route, work: work, logger: logger, metrics: metrics,
+            submitted: DispatchTime.now().uptimeNanoseconds, respond: respond)
         if !isBodyCompressed && job.request.body.count <= Self.maxBodyBytesRunInPlace && pool.runHereIfIdle({ job.run() })
         {
             return
@@ -170,18 +172,27 @@ package final class ServiceHandler: HTTPHandler {
     }
 }
 
-/// One request's tensor work, carried to a worker thread.
+/// One request's tensor work, carried to a worker thread, timed for the queue-wait and compute histograms.
 private struct WorkerJob: Sendable {
     let request: HTTPRequest
+    let route: Route
     let work: @Sendable (HTTPRequest) throws -> HTTPResponse
     let logger: Logger
+    let metrics: ServiceMetrics
+    /// Monotonic nanoseconds when the job was handed to the pool.
+    let submitted: UInt64
     let respond: @Sendable (HTTPResponse) -> Void
 
     func run() {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let response: HTTPResponse
         do {
-            respond(try work(request))
+            response = try work(request)
         } catch {
-            respond(ProblemRenderer.response(for: error, path: request.head.path, logger: logger))
+            response = ProblemRenderer.response(for: error, path: request.head.path, logger: logger)
         }
+        let finished = DispatchTime.now().uptimeNanoseconds
+        metrics.recordJob(route: route, waitedNanoseconds: started &- submitted, ranNanoseconds: finished &- started)
+        respond(response)
     }
 }

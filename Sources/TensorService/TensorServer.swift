@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import TensorHTTP
 
@@ -26,12 +27,34 @@ package final class TensorServer: Sendable {
         return port
     }
 
-    /// SIGTERM: readiness turns 503, new connections are refused, in-flight requests finish; returns when all
-    /// connections are closed or the grace period is over.
+    /// SIGTERM: readiness turns 503 at once; connections are still accepted and served for `drainDelay`; then new
+    /// connections are refused and in-flight requests finish. Returns when all connections are closed or the grace
+    /// period is over.
     package func drainAndStop() {
+        let started = ContinuousClock.now
         service.markDraining()
-        http.shutdown(grace: configuration.shutdownGrace)
+        logger.info(
+            "draining",
+            metadata: [
+                "open_connections": .stringConvertible(http.openConnectionCount),
+                "inflight_bytes": .stringConvertible(http.budget.heldBytes),
+                "drain_delay_s": .stringConvertible(Self.seconds(configuration.drainDelay)),
+                "grace_s": .stringConvertible(Self.seconds(configuration.shutdownGrace)),
+            ])
+        if configuration.drainDelay > .zero { Thread.sleep(forTimeInterval: Self.seconds(configuration.drainDelay)) }
+        let report = http.shutdown(grace: configuration.shutdownGrace)
         service.pool.stop()
-        logger.info("stopped")
+        logger.info(
+            "stopped",
+            metadata: [
+                "connections_at_drain": .stringConvertible(report.connectionsAtDrain),
+                "connections_closed_at_grace": .stringConvertible(report.connectionsClosedAtGrace),
+                "seconds": .stringConvertible(Self.seconds(ContinuousClock.now - started)),
+            ])
+    }
+
+    private static func seconds(_ duration: Duration) -> Double {
+        let (seconds, attoseconds) = duration.components
+        return Double(seconds) + Double(attoseconds) / 1e18
     }
 }

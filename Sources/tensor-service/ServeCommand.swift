@@ -16,7 +16,7 @@ struct ServeCommand: ParsableCommand {
     /// The long names of every option, each also read from `TENSOR_SERVICE_<NAME>`.
     static let optionNames = [
         "--host", "--port", "--workers", "--max-body-bytes", "--max-connections", "--max-queue", "--max-inflight-bytes",
-        "--read-timeout", "--idle-timeout", "--shutdown-grace", "--tls-cert", "--tls-key", "--log-level", "--log-format",
+        "--read-timeout", "--idle-timeout", "--shutdown-grace", "--drain-delay", "--tls-cert", "--tls-key", "--log-level", "--log-format",
     ]
 
     @Option(help: "Address to bind: 0.0.0.0, :: (IPv6 and IPv4), or 127.0.0.1 for loopback only.")
@@ -49,6 +49,9 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Seconds to finish in-flight work after SIGTERM/SIGINT.")
     var shutdownGrace: Double = 25
 
+    @Option(help: "Seconds to keep accepting and serving after SIGTERM/SIGINT, readiness already 503, before the drain.")
+    var drainDelay: Double = 0
+
     @Option(help: "PEM certificate chain; with --tls-key the port speaks HTTPS (TLS 1.2 and 1.3).")
     var tlsCert: String?
 
@@ -77,6 +80,7 @@ struct ServeCommand: ParsableCommand {
         where !(value > 0 && value.isFinite) {
             throw ValidationError("\(name) must be a positive number of seconds.")
         }
+        guard drainDelay >= 0 && drainDelay <= 3600 else { throw ValidationError("--drain-delay must be 0…3600 seconds.") }
     }
 
     func run() throws {
@@ -129,6 +133,7 @@ struct ServeCommand: ParsableCommand {
         configuration.workers = workers ?? ProcessInfo.processInfo.activeProcessorCount
         configuration.maxQueue = maxQueue
         configuration.shutdownGrace = .milliseconds(Int64(shutdownGrace * 1000))
+        configuration.drainDelay = .milliseconds(Int64(drainDelay * 1000))
         return configuration
     }
 }

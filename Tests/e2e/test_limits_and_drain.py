@@ -86,3 +86,34 @@ def test_sigterm_with_sixteen_requests_in_flight():
     assert results == [(200, True)] * 16, results
     with socket.socket() as probe:
         assert probe.connect_ex(("127.0.0.1", server.port)) != 0
+
+
+def test_drain_delay_keeps_serving_new_clients_then_drains():
+    """As Kubernetes needs it: readiness is 503 at once, but clients that still arrive (the endpoints update a few
+    seconds late) are accepted and served until the delay is over; then the drain runs and the process exits 0."""
+    server = start_server("--drain-delay", "3", "--shutdown-grace", "5", "--log-format", "json")
+    url = server.url
+    assert requests.get(f"{url}/readyz").status_code == 200
+    server.process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 30
+    while requests.get(f"{url}/readyz").status_code != 503:
+        assert time.monotonic() < deadline, "readiness never turned 503"
+    # The delay has begun: a steady client on new connections and on a kept one loses nothing for a while.
+    session = requests.Session()
+    served = 0
+    started = time.monotonic()
+    while time.monotonic() - started < 0.5:
+        fresh = requests.post(f"{url}/ops/leaky_relu", json={"data": [-1, 2]})
+        kept = session.post(f"{url}/ops/leaky_relu", json={"data": [-1, 2]})
+        assert fresh.status_code == kept.status_code == 200
+        served += 2
+    assert served >= 2
+    session.close()
+    assert server.process.wait(timeout=60) == 0
+    logs = [line for line in server.logs().splitlines() if line.startswith("{")]
+    draining = [line for line in logs if '"message":"draining"' in line]
+    stopped = [line for line in logs if '"message":"stopped"' in line]
+    assert draining and stopped, logs[-5:]
+    assert '"drain_delay_s":3' in draining[0]
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", server.port)) != 0, "after the drain new connections are refused"

@@ -13,6 +13,8 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
     // through `loop.execute`); the lets are immutable.
     package let loop: EventLoop
     private let descriptor: Int32
+    /// The peer's address as text, stamped on each request's head for access logs.
+    private let clientAddress: String
     private let environment: ConnectionEnvironment
     private let transport: any ConnectionTransport
     private var machine: ConnectionStateMachine
@@ -33,6 +35,10 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
     private var preparedContext: (any Sendable)?
     /// An answer the handler gave while still inside `handle` (small work computed on this thread).
     private var answerGivenInline: HTTPResponse?
+    /// When the current request's first byte arrived (0: none yet).
+    private var requestFirstByte: UInt64 = 0
+    /// The written-callback of the answer being written, with the first byte of its request.
+    private var pendingCompletion: (callback: @Sendable (ExchangeTiming) -> Void, firstByte: UInt64)?
     /// The last request's body when it was small, read into again by the next request once nothing else holds it:
     /// a keep-alive client sending small tensors then costs no allocation per body.
     private var reusableBody: ByteBuffer?
@@ -41,8 +47,9 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
     /// Bodies kept for reuse are at most this large, so idle connections hold little memory (16 MiB at 1,024).
     private static let maxReusableBodyBytes = 16 * 1024
 
-    package init(descriptor: Int32, loop: EventLoop, environment: ConnectionEnvironment) {
+    package init(descriptor: Int32, loop: EventLoop, environment: ConnectionEnvironment, clientAddress: String = "") {
         self.descriptor = descriptor
+        self.clientAddress = clientAddress
         self.loop = loop
         self.environment = environment
         machine = ConnectionStateMachine(
@@ -180,7 +187,7 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
             environment.statistics.recordReceived(count)
             if count < requested && transport.tracksReadinessExactly { isReadable = false }
             if machine.readsRequests {
-                machine.bytesArrived(now: EventLoop.now())
+                noteRequestBytes()
                 // A body read straight into its buffer never passes through the input: decode to notice its end.
                 if input.isEmpty { _ = decodeInput() }
             }
@@ -198,7 +205,7 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
     /// Returns true when it changed what the connection does next (a request handed over, an answer queued).
     private func decodeInput() -> Bool {
         while !isClosing && machine.readsRequests {
-            if !input.isEmpty { machine.bytesArrived(now: EventLoop.now()) }
+            if !input.isEmpty { noteRequestBytes() }
             let event: HTTPRequestDecoder.Event?
             do {
                 event = try decoder.next(from: &input)
@@ -230,8 +237,17 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
         return true
     }
 
+    /// Bytes of a request arrived: the first ones start its read timeout and its timing.
+    private func noteRequestBytes() {
+        guard case .waiting = machine.phase else { return }
+        requestFirstByte = EventLoop.now()
+        machine.bytesArrived(now: requestFirstByte)
+    }
+
     /// Admits a head: an early answer, the budget for its body, `100 Continue`. True when it answered already.
     private func beginRequest(_ head: HTTPRequestHead) -> Bool {
+        var head = head
+        head.clientAddress = clientAddress
         currentHead = head
         machine.headReceived()
         if machine.isDraining {
@@ -283,6 +299,8 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
     }
 
     private func dispatchToHandler(_ request: consuming HTTPRequest) {
+        var request = request
+        request.head.clientAddress = clientAddress
         let context = preparedContext
         preparedContext = nil
         let loop = self.loop
@@ -307,7 +325,11 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
     /// Queues a final answer. `keepAlive` is what the request and the answer allow; the state machine has the last
     /// word (a drain closes). A HEAD request gets the head alone, with the Content-Length its GET would have.
     private func respond(_ response: HTTPResponse, keepAlive: Bool) {
-        let keep = machine.responseStarted(now: EventLoop.now(), requested: keepAlive) { hasPipelinedInput }
+        let now = EventLoop.now()
+        let keep = machine.responseStarted(now: now, requested: keepAlive) { hasPipelinedInput }
+        if let callback = response.onWritten {
+            pendingCompletion = (callback, requestFirstByte == 0 ? now : requestFirstByte)
+        }
         let head = ResponseHeadWriter.head(
             for: response, keepAlive: keep, clientMinorVersion: currentHead?.versionMinor ?? 1)
         let body = currentHead?.method == "HEAD" ? [] : response.body
@@ -339,6 +361,8 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
     private func responseWritten() {
         reservation.release()
         currentHead = nil
+        requestFirstByte = 0
+        reportCompletion(isComplete: true)
         switch machine.responseSent(now: EventLoop.now()) {
         case .readNextRequest:
             break
@@ -362,9 +386,16 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
         scheduledDeadline = deadline
     }
 
+    private func reportCompletion(isComplete: Bool) {
+        guard let (callback, firstByte) = pendingCompletion else { return }
+        pendingCompletion = nil
+        callback(ExchangeTiming(firstByte: firstByte, finished: EventLoop.now(), isComplete: isComplete))
+    }
+
     private func close() {
         guard !isClosing else { return }
         isClosing = true
+        reportCompletion(isComplete: false)
         machine.closed()
         reservation.release()
         outbound.removeAll()

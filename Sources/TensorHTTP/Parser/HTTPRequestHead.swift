@@ -13,6 +13,8 @@ package struct HTTPRequestHead: Sendable {
     package var versionMinor: Int
     package var headers: HTTPHeaders
     package var framing: BodyFraming
+    /// The peer's IP address as text (empty when unknown), for access logs.
+    package var clientAddress = ""
 
     /// The target's path, before any `?`.
     package var path: Substring {

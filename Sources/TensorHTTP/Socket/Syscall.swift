@@ -48,11 +48,44 @@ package enum Syscall {
         return try call("sendmsg") { sendmsg(fd, &message, Int32(MSG_NOSIGNAL)) }
     }
 
-    /// Accepts one pending connection, already non-blocking and close-on-exec; nil when none waits.
-    package static func accept(_ fd: Int32) throws(SystemError) -> Int32? {
+    /// Accepts one pending connection, already non-blocking and close-on-exec, with the peer's IP address as text
+    /// (an IPv4 client of a dual-stack socket as plain IPv4); nil when none waits.
+    package static func accept(_ fd: Int32) throws(SystemError) -> (descriptor: Int32, address: String)? {
         let flags = Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
-        guard case .done(let accepted) = try call("accept4", { accept4(fd, nil, nil, flags) }) else { return nil }
-        return accepted
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let result = try withUnsafeMutablePointer(to: &storage) { pointer throws(SystemError) in
+            try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address throws(SystemError) in
+                try call("accept4") { accept4(fd, address, &length, flags) }
+            }
+        }
+        guard case .done(let accepted) = result else { return nil }
+        return (accepted, addressText(storage))
+    }
+
+    private static func addressText(_ storage: sockaddr_storage) -> String {
+        var storage = storage
+        var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+        let family = Int32(storage.ss_family)
+        let written = withUnsafePointer(to: &storage) { pointer -> Bool in
+            switch family {
+            case AF_INET:
+                return pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { address in
+                    var raw = address.pointee.sin_addr
+                    return inet_ntop(AF_INET, &raw, &text, socklen_t(text.count)) != nil
+                }
+            case AF_INET6:
+                return pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { address in
+                    var raw = address.pointee.sin6_addr
+                    return inet_ntop(AF_INET6, &raw, &text, socklen_t(text.count)) != nil
+                }
+            default:
+                return false
+            }
+        }
+        guard written else { return "" }
+        let address = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return address.hasPrefix("::ffff:") && address.contains(".") ? String(address.dropFirst(7)) : address
     }
 
     package static func setOption(_ fd: Int32, _ level: Int32, _ name: Int32, _ value: Int32) throws(SystemError) {

@@ -9,43 +9,65 @@ package struct RequestObserver: Sendable {
     let accessLogger: Logger
 
     /// What is known of a request when its answer is ready.
-    struct Exchange {
+    struct Exchange: Sendable {
         var method: String
         var route: String
         var requestID: String
         var bytesIn: Int
-        var startNanoseconds: UInt64
+        var clientAddress: String
+        var userAgent: String
+        /// The request target as sent, cut to `maxLoggedTextBytes`.
+        var target: String
+        var isHead: Bool
     }
 
-    /// Starts timing a request whose route is not known yet (an error, possibly before any route matched).
+    /// Client-controlled text in a log line is cut to this many bytes, so a line stays bounded.
+    static let maxLoggedTextBytes = 256
+
+    /// Starts an exchange whose route is not known yet (an error, possibly before any route matched).
     func begin(_ head: HTTPRequestHead?, bodyBytes: Int) -> Exchange {
         let route = head.flatMap { try? Route.match($0.path) }.map(\.rawValue) ?? "unmatched"
-        return Exchange(
-            method: head.map { Self.methodLabel($0.method) } ?? "-", route: route, requestID: Self.requestID(from: head), bytesIn: bodyBytes,
-            startNanoseconds: DispatchTime.now().uptimeNanoseconds)
+        return exchange(head, route: route, bodyBytes: bodyBytes)
     }
 
-    /// Starts timing a request routed to `route`.
+    /// Starts an exchange routed to `route`.
     func begin(_ head: HTTPRequestHead, route: Route, bodyBytes: Int) -> Exchange {
-        Exchange(
-            method: Self.methodLabel(head.method), route: route.rawValue, requestID: Self.requestID(from: head), bytesIn: bodyBytes,
-            startNanoseconds: DispatchTime.now().uptimeNanoseconds)
+        exchange(head, route: route.rawValue, bodyBytes: bodyBytes)
     }
 
-    /// Adds the request id to `response`, records it, logs it, and returns it.
+    private func exchange(_ head: HTTPRequestHead?, route: String, bodyBytes: Int) -> Exchange {
+        Exchange(
+            method: head.map { Self.methodLabel($0.method) } ?? "-", route: route, requestID: Self.requestID(from: head),
+            bytesIn: bodyBytes, clientAddress: head?.clientAddress ?? "",
+            userAgent: Self.bounded(head?.headers["user-agent"] ?? ""), target: Self.bounded(head?.target ?? ""),
+            isHead: head?.method == "HEAD")
+    }
+
+    /// Adds the request id to `response` and returns it; once its last byte is written (or its connection closed),
+    /// the exchange is counted in the metrics and logged, timed from the request's first byte.
     func finish(_ exchange: Exchange, _ response: HTTPResponse) -> HTTPResponse {
         var response = response
         response.headers.append((name: "X-Request-Id", value: exchange.requestID))
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - exchange.startNanoseconds) / 1e9
-        metrics.recordRequest(method: exchange.method, route: exchange.route, status: response.status, seconds: seconds)
-        accessLogger.info(
-            "request",
-            metadata: [
-                "method": "\(exchange.method)", "route": "\(exchange.route)", "status": "\(response.status)",
-                "bytes_in": "\(exchange.bytesIn)", "bytes_out": "\(response.bodyCount)",
-                "duration_ms": "\((seconds * 1e6).rounded() / 1e3)", "request_id": "\(exchange.requestID)",
-            ])
+        let (metrics, accessLogger, status) = (self.metrics, self.accessLogger, response.status)
+        let bytesOut = exchange.isHead ? 0 : response.bodyCount
+        response.onWritten = { timing in
+            metrics.recordRequest(method: exchange.method, route: exchange.route, status: status, seconds: timing.seconds)
+            accessLogger.info(
+                "request",
+                metadata: [
+                    "method": .string(exchange.method), "route": .string(exchange.route), "path": .string(exchange.target),
+                    "status": .stringConvertible(status), "bytes_in": .stringConvertible(exchange.bytesIn),
+                    "bytes_out": .stringConvertible(bytesOut),
+                    "duration_ms": .stringConvertible((timing.seconds * 1e6).rounded() / 1e3),
+                    "complete": .stringConvertible(timing.isComplete), "request_id": .string(exchange.requestID),
+                    "client": .string(exchange.clientAddress), "user_agent": .string(exchange.userAgent),
+                ])
+        }
         return response
+    }
+
+    private static func bounded(_ text: String) -> String {
+        text.utf8.count <= maxLoggedTextBytes ? text : String(decoding: text.utf8.prefix(maxLoggedTextBytes), as: UTF8.self)
     }
 
     /// A method name as a metrics label: any token is a valid method, so unknown ones share one label rather than

@@ -1,84 +1,127 @@
-import Dispatch
-import Metrics
 import Prometheus
 import TensorHTTP
 import TensorKernels
 
-/// The service's Prometheus metrics, recorded through swift-metrics into a registry of its own (never the global
-/// bootstrap, so tests and servers in one process do not mix their numbers).
+/// The service's Prometheus metrics, each family with its HELP text, in a registry of its own (never a global one,
+/// so tests and servers in one process do not mix their numbers).
 package final class ServiceMetrics: Sendable {
     package let registry = PrometheusCollectorRegistry()
-    private let factory: PrometheusMetricsFactory
-    private let requestCounters = Locked<[String: Metrics.Counter]>([:])
-    private let durations = Locked<[String: Metrics.Timer]>([:])
-    private let elements: [DType: Metrics.Counter]
-    private let receivedBytes: Metrics.Counter
-    private let sentBytes: Metrics.Counter
-    private let openConnections: Metrics.Gauge
-    private let queueDepth: Metrics.Gauge
-    private let inflightBytes: Metrics.Gauge
+    private let requestCounters = Locked<[String: Counter]>([:])
+    private let durations = Locked<[String: DurationHistogram]>([:])
+    private let queueWaits: [String: DurationHistogram]
+    private let computeTimes: [String: DurationHistogram]
+    private let elements: [DType: Counter]
+    private let receivedBytes: Counter
+    private let sentBytes: Counter
+    private let openConnections: Gauge
+    private let queueDepth: Gauge
+    private let inflightBytes: Gauge
+    private let process: ProcessMetrics
     /// Transport byte totals already added to the counters, so each scrape adds only what is new.
     private let reportedTotals = Locked<(received: Int, sent: Int)>((0, 0))
 
+    private static var requestsTotal: MetricNameDescriptor {
+        .init(
+            namespace: "tensor_service", metricName: "http_requests", unitName: "total",
+            helpText: "HTTP requests answered, by method, route template and status.")
+    }
+    private static var requestDuration: MetricNameDescriptor {
+        .init(
+            namespace: "tensor_service", metricName: "http_request_duration", unitName: "seconds",
+            helpText: "Time from a request's first byte to its answer's last byte written, by route template.")
+    }
+    /// From 100 µs (a small request on a kept connection) to 10 s (a large body on a slow link).
+    private static let latencyBuckets: [Duration] = [
+        .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2),
+        .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+        .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
+    ]
+
     package init() {
-        var factory = PrometheusMetricsFactory(registry: registry)
-        factory.durationHistogramBuckets["tensor_service_http_request_duration_seconds"] = [
-            .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2),
-            .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
-            .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
-        ]
-        self.factory = factory
-        var elements: [DType: Metrics.Counter] = [:]
-        for dtype in DType.allCases {
-            elements[dtype] = Metrics.Counter(
-                label: "tensor_service_elements_processed_total", dimensions: [("dtype", dtype.rawValue)], factory: factory)
+        let registry = self.registry
+        func counter(_ name: String, _ help: String, labels: [(String, String)] = []) -> Counter {
+            registry.makeCounter(
+                descriptor: .init(namespace: "tensor_service", metricName: name, unitName: "total", helpText: help),
+                labels: labels)
         }
-        self.elements = elements
-        receivedBytes = Metrics.Counter(label: "tensor_service_received_bytes_total", factory: factory)
-        sentBytes = Metrics.Counter(label: "tensor_service_sent_bytes_total", factory: factory)
-        openConnections = Metrics.Gauge(label: "tensor_service_open_connections", factory: factory)
-        queueDepth = Metrics.Gauge(label: "tensor_service_queue_depth", factory: factory)
-        inflightBytes = Metrics.Gauge(label: "tensor_service_inflight_bytes", factory: factory)
+        func gauge(_ name: String, _ unit: String, _ help: String) -> Gauge {
+            registry.makeGauge(
+                descriptor: .init(namespace: "tensor_service", metricName: name, unitName: unit, helpText: help), labels: [])
+        }
+        func histograms(_ name: String, _ help: String) -> [String: DurationHistogram] {
+            let descriptor = MetricNameDescriptor(
+                namespace: "tensor_service", metricName: name, unitName: "seconds", helpText: help)
+            return Dictionary(uniqueKeysWithValues: [Route.leakyReLU, Route.infer].map { route in
+                (route.rawValue, registry.makeDurationHistogram(
+                    descriptor: descriptor, labels: [("route", route.rawValue)], buckets: Self.latencyBuckets))
+            })
+        }
+        elements = Dictionary(uniqueKeysWithValues: DType.allCases.map { dtype in
+            (dtype, counter("elements_processed", "Tensor elements computed, by dtype.", labels: [("dtype", dtype.rawValue)]))
+        })
+        receivedBytes = counter("received_bytes", "Bytes read from client sockets (after TLS, before inflating).")
+        sentBytes = counter("sent_bytes", "Bytes written to client sockets (before TLS, after compressing).")
+        openConnections = gauge("open_connections", "", "Client connections open now.")
+        queueDepth = gauge("queue_depth", "", "Tensor jobs waiting for a worker now.")
+        inflightBytes = gauge("inflight", "bytes", "Request body bytes reserved from the in-flight budget now.")
+        queueWaits = histograms(
+            "queue_wait", "Time a tensor job waited for a worker (0 when it was computed where it arrived), by route.")
+        computeTimes = histograms(
+            "compute", "Time a tensor job took on its thread: inflate, decode, leaky_relu_, encode, compress; by route.")
+        registry.makeGauge(
+            descriptor: .init(
+                namespace: "tensor_service", metricName: "build", unitName: "info",
+                helpText: "Always 1; the labels name the running build."),
+            labels: [("version", ServiceVersion.current), ("kernel_path", KernelPath.best.description)]
+        ).set(Int64(1))
+        process = ProcessMetrics(registry: registry)
     }
 
-    /// One answered request.
+    /// One answered request: `seconds` runs from its first byte to its answer's last byte written.
     package func recordRequest(method: String, route: String, status: Int, seconds: Double) {
         let key = "\(method) \(route) \(status)"
         let counter = requestCounters.withLock { counters in
             if let counter = counters[key] { return counter }
-            let counter = Metrics.Counter(
-                label: "tensor_service_http_requests_total",
-                dimensions: [("method", method), ("route", route), ("status", String(status))], factory: factory)
+            let counter = registry.makeCounter(
+                descriptor: Self.requestsTotal,
+                labels: [("method", method), ("route", route), ("status", String(status))])
             counters[key] = counter
             return counter
         }
         counter.increment()
-        let timer = durations.withLock { timers in
-            if let timer = timers[route] { return timer }
-            let timer = Metrics.Timer(
-                label: "tensor_service_http_request_duration_seconds", dimensions: [("route", route)], factory: factory)
-            timers[route] = timer
-            return timer
+        let histogram = durations.withLock { histograms in
+            if let histogram = histograms[route] { return histogram }
+            let histogram = registry.makeDurationHistogram(
+                descriptor: Self.requestDuration, labels: [("route", route)], buckets: Self.latencyBuckets)
+            histograms[route] = histogram
+            return histogram
         }
-        timer.recordNanoseconds(Int64(seconds * 1e9))
+        histogram.recordNanoseconds(Int64(seconds * 1e9))
+    }
+
+    /// One tensor job: how long it waited for a worker and how long it ran, in nanoseconds.
+    package func recordJob(route: Route, waitedNanoseconds: UInt64, ranNanoseconds: UInt64) {
+        queueWaits[route.rawValue]?.recordNanoseconds(Int64(clamping: waitedNanoseconds))
+        computeTimes[route.rawValue]?.recordNanoseconds(Int64(clamping: ranNanoseconds))
     }
 
     package func recordElements(_ dtype: DType, count: Int) {
-        elements[dtype]?.increment(by: count)
+        elements[dtype]?.increment(by: Int64(count))
     }
 
-    /// Prometheus text, with the gauges and byte totals read from the server at this moment.
+    /// Prometheus text, with the gauges, byte totals and process figures read at this moment.
     package func exposition(server: HTTPServer.Statistics, pool: WorkerPool) -> [UInt8] {
         let (received, sent) = (server.receivedBytes, server.sentBytes)
         let (newReceived, newSent) = reportedTotals.withLock { reported in
             defer { reported = (received, sent) }
             return (received - reported.received, sent - reported.sent)
         }
-        receivedBytes.increment(by: max(0, newReceived))
-        sentBytes.increment(by: max(0, newSent))
-        openConnections.record(server.openConnectionCount)
-        queueDepth.record(pool.queueDepth)
-        inflightBytes.record(server.budget.heldBytes)
+        receivedBytes.increment(by: Int64(max(0, newReceived)))
+        sentBytes.increment(by: Int64(max(0, newSent)))
+        openConnections.set(Int64(server.openConnectionCount))
+        queueDepth.set(Int64(pool.queueDepth))
+        inflightBytes.set(Int64(server.budget.heldBytes))
+        process.update()
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)
         return buffer

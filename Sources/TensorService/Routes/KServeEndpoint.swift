@@ -6,8 +6,6 @@ import TensorKernels
 /// The Open Inference Protocol (KServe v2) routes for the one model, `leaky_relu`, with Triton's binary tensor
 /// data extension, as `tritonclient.http` and KServe's clients speak them.
 package struct KServeEndpoint: Sendable {
-    package static let serverVersion = "0.1.0"
-
     /// What the head alone decides for an infer request.
     package struct Plan: Sendable {
         var headerLength: Int?
@@ -20,7 +18,7 @@ package struct KServeEndpoint: Sendable {
     let metrics: ServiceMetrics
 
     static func serverMetadata() -> HTTPResponse {
-        json(#"{"name":"tensor-service","version":"\#(serverVersion)","extensions":["binary_tensor_data"]}"#)
+        json(#"{"name":"tensor-service","version":"\#(ServiceVersion.current)","extensions":["binary_tensor_data"]}"#)
     }
 
     /// One input and one output of dynamic shape; FP32 is listed, and FP16, BF16 and FP64 are accepted too.
