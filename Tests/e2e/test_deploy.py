@@ -1,4 +1,5 @@
 """The deployment path is real: the static release binary, its image recipe, Kubernetes and KServe manifests."""
+import json
 import os
 import re
 import subprocess
@@ -37,8 +38,11 @@ def test_deployment_is_hardened_and_drains_in_time():
     config = load(os.path.join(DEPLOY, "k8s", "configmap.yaml"))["data"]
     spec = deployment["spec"]["template"]["spec"]
     container = spec["containers"][0]
-    assert deployment["spec"]["replicas"] == 2
-    assert spec["terminationGracePeriodSeconds"] > float(config["TENSOR_SERVICE_SHUTDOWN_GRACE"])
+    assert "replicas" not in deployment["spec"], "the HorizontalPodAutoscaler owns the replica count"
+    drain = float(config["TENSOR_SERVICE_DRAIN_DELAY"]) + float(config["TENSOR_SERVICE_SHUTDOWN_GRACE"])
+    assert drain >= 5 + 25 and spec["terminationGracePeriodSeconds"] >= drain + 5
+    spread = {constraint["topologyKey"] for constraint in spec["topologySpreadConstraints"]}
+    assert "kubernetes.io/hostname" in spread
     assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
     assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
     assert container["startupProbe"]["httpGet"]["path"] == "/healthz"
@@ -60,6 +64,7 @@ def test_hpa_and_pdb_target_the_deployment():
     assert hpa["spec"]["metrics"][0]["resource"]["name"] == "cpu"
     pdb = load(os.path.join(DEPLOY, "k8s", "pdb.yaml"))
     assert pdb["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"] == "tensor-service"
+    assert pdb["spec"] == {**pdb["spec"], "maxUnavailable": 1} and "minAvailable" not in pdb["spec"]
 
 
 def test_inference_service_has_what_kserve_requires():
@@ -67,11 +72,121 @@ def test_inference_service_has_what_kserve_requires():
     assert service["apiVersion"] == "serving.kserve.io/v1beta1" and service["kind"] == "InferenceService"
     assert re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", service["metadata"]["name"]), "a DNS-1035 name"
     predictor = service["spec"]["predictor"]
-    assert predictor["protocolVersion"] == "v2"
     container = predictor["containers"][0]
     assert container["name"] == "kserve-container" and container["image"]
+    assert {"name": "PROTOCOL", "value": "v2"} in container["env"], "a custom container names its protocol in env"
     assert container["ports"][0]["containerPort"] == 8080
     assert container["readinessProbe"]["httpGet"]["path"] == "/v2/health/ready"
+    annotations = service["metadata"]["annotations"]
+    assert annotations["serving.kserve.io/enable-prometheus-scraping"] == "true"
+    assert annotations["prometheus.kserve.io/port"] == "8080" and annotations["prometheus.kserve.io/path"] == "/metrics"
+
+
+def test_inference_service_validates_against_the_vendored_kserve_schema():
+    """Strict, as kubectl's default validation is: every field must exist in KServe's v1beta1 API
+    (deploy/kserve/inferenceservice-fields.json names its source), and the containers in Kubernetes' own."""
+    with open(os.path.join(DEPLOY, "kserve", "inferenceservice-fields.json")) as handle:
+        fields = json.load(handle)
+    service = load(os.path.join(DEPLOY, "kserve", "inferenceservice.yaml"))
+    for obj, kind in [(service, "InferenceService"), (service["spec"], "InferenceServiceSpec"),
+                      (service["spec"]["predictor"], "PredictorSpec")]:
+        unknown = set(obj) - set(fields[kind])
+        assert not unknown, f"{kind} has no field {sorted(unknown)}"
+    assert "protocolVersion" not in fields["PredictorSpec"], "the vendored list is the real one"
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "predictor"},
+           "spec": {"containers": service["spec"]["predictor"]["containers"]}}
+    kubernetes_validate.validate(pod, K8S_VERSION, strict=True)
+
+
+MONITORING = os.path.join(DEPLOY, "monitoring")
+
+
+def metric_names(expression):
+    """The metric names a PromQL expression reads: identifiers outside label matchers, ranges, strings and
+    by/without lists that are neither functions nor keywords."""
+    text = re.sub(r'"(?:[^"\\]|\\.)*"', "", expression)
+    text = re.sub(r"\{[^}]*\}|\[[^\]]*\]", " ", text)
+    text = re.sub(r"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", " ", text)
+    keywords = {"by", "without", "on", "ignoring", "bool", "and", "or", "unless", "offset", "group_left", "group_right"}
+    names = set()
+    for match in re.finditer(r"[a-zA-Z_:][a-zA-Z0-9_:]*", text):
+        following = text[match.end():].lstrip()
+        if match.group() not in keywords and not following.startswith("(") and not re.match(r"\d", match.group()):
+            names.add(match.group())
+    return names
+
+
+def scraped_names(base_url):
+    # Traffic first, so every labelled family has a series.
+    requests.post(f"{base_url}/ops/leaky_relu", json={"data": [-1, 1]})
+    requests.post(f"{base_url}/ops/leaky_relu", data=b"x", headers={"Content-Type": "application/x-unknown"})
+    text = requests.get(f"{base_url}/metrics").text
+    return {re.split(r"[{ ]", line, maxsplit=1)[0] for line in text.splitlines() if line and not line.startswith("#")}
+
+
+def rule_groups():
+    rule = load(os.path.join(MONITORING, "prometheusrule.yaml"))
+    assert rule["apiVersion"] == "monitoring.coreos.com/v1" and rule["kind"] == "PrometheusRule"
+    return rule["spec"]["groups"]
+
+
+def test_alert_rules_pass_promtool_and_fire_when_they_should(tmp_path):
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(yaml.safe_dump({"groups": rule_groups()}))
+    checked = subprocess.run(["promtool", "check", "rules", str(rules)], capture_output=True, text=True, timeout=60)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    alerts = {rule["alert"] for group in rule_groups() for rule in group["rules"]}
+    assert {"TensorServiceErrorRatioHigh", "TensorServiceLatencyP99High", "TensorServiceShedding",
+            "TensorServiceRestarting"} <= alerts
+    # 3 % of requests are 500s for 20 minutes: the error-ratio alert fires; 503s alone would not.
+    tests = tmp_path / "rules_test.yaml"
+    tests.write_text(yaml.safe_dump({
+        "rule_files": [str(rules)],
+        "evaluation_interval": "1m",
+        "tests": [{
+            "interval": "1m",
+            "input_series": [
+                {"series": 'tensor_service_http_requests_total{namespace="ml", status="200"}', "values": "0+97x20"},
+                {"series": 'tensor_service_http_requests_total{namespace="ml", status="500"}', "values": "0+3x20"},
+                {"series": 'tensor_service_http_requests_total{namespace="ml", status="503"}', "values": "0+0x20"},
+            ],
+            "alert_rule_test": [
+                {"eval_time": "20m", "alertname": "TensorServiceErrorRatioHigh",
+                 "exp_alerts": [{"exp_labels": {"severity": "critical", "namespace": "ml"},
+                                 "exp_annotations": {"summary": "tensor-service answers more than 1 % of requests with a server error.",
+                                                     "description": "A 500 is a bug; the access logs (level error) name the request."}}]},
+                {"eval_time": "20m", "alertname": "TensorServiceShedding", "exp_alerts": []},
+            ],
+        }],
+    }))
+    tested = subprocess.run(["promtool", "test", "rules", str(tests)], capture_output=True, text=True, timeout=60)
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+
+
+def test_rules_and_dashboard_read_only_metrics_the_service_exports(base_url):
+    exported = scraped_names(base_url)
+    with open(os.path.join(MONITORING, "grafana-dashboard.json")) as handle:
+        dashboard = json.load(handle)
+    expressions = [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+    expressions += [rule["expr"] for group in rule_groups() for rule in group["rules"]]
+    assert len(expressions) >= 10
+    for expression in expressions:
+        names = metric_names(expression)
+        assert names, expression
+        assert names <= exported, f"{sorted(names - exported)} in {expression!r} is not exported"
+    panels = " ".join(panel["title"].lower() for panel in dashboard["panels"])
+    for topic in ["requests", "errors", "p99", "queue wait", "in-flight", "memory", "connections"]:
+        assert topic in panels, f"the dashboard has no {topic} panel"
+
+
+def test_service_monitor_scrapes_the_service_port():
+    monitor = load(os.path.join(MONITORING, "servicemonitor.yaml"))
+    service = load(os.path.join(DEPLOY, "k8s", "service.yaml"))
+    assert monitor["spec"]["selector"]["matchLabels"] == {"app.kubernetes.io/name": "tensor-service"}
+    port_names = {port["name"] for port in service["spec"]["ports"]}
+    assert all(endpoint["port"] in port_names and endpoint["path"] == "/metrics" for endpoint in monitor["spec"]["endpoints"])
+    kustomization = load(os.path.join(MONITORING, "kustomization.yaml"))
+    assert set(kustomization["resources"]) == {"servicemonitor.yaml", "prometheusrule.yaml"}
 
 
 def test_dockerfile_and_compose():
