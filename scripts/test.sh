@@ -4,6 +4,21 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# What the tests need besides Swift, checked before ten minutes of builds rather than after.
+missing=()
+for tool in curl openssl promtool; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+python3 - <<'PY' 2>/dev/null || missing+=("Python packages of Tests/e2e/requirements.txt")
+import importlib
+for module in ["kubernetes_validate", "numpy", "openapi_spec_validator", "prometheus_client", "pytest", "yaml",
+               "requests", "schemathesis", "tritonclient.http"]:
+    importlib.import_module(module)
+PY
+if [ ${#missing[@]} -gt 0 ]; then
+    printf 'missing: %s\n' "${missing[@]}" >&2
+    echo "install them with: apt-get install -y curl openssl prometheus && python3 -m pip install -r Tests/e2e/requirements.txt" >&2
+    exit 2
+fi
+
 # A crash must fail fast; Swift's backtracer can otherwise spend minutes on it.
 export SWIFT_BACKTRACE=enable=no
 strict=(-Xswiftc -warnings-as-errors)

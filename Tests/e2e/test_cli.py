@@ -1,4 +1,5 @@
 """The command line as an operator meets it: flags, environment fallbacks, the listening line, SIGTERM."""
+import re
 import signal
 import socket
 import threading
@@ -54,3 +55,11 @@ def test_sigterm_finishes_in_flight_work_and_exits_zero():
     assert results == {"status": 200, "length": len(body)}
     with socket.socket() as probe:
         assert probe.connect_ex(("127.0.0.1", server.port)) != 0, "new connections are refused after the drain"
+
+
+def test_version_is_printed():
+    import subprocess
+    from conftest import BINARY
+    result = subprocess.run([BINARY, "--version"], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0
+    assert re.fullmatch(r"\d+\.\d+\.\d+", result.stdout.strip())
