@@ -196,6 +196,11 @@ def test_dockerfile_and_compose():
     assert "deploy/build-release.sh" in dockerfile and "libssl-dev zlib1g-dev" in dockerfile
     assert "EXPOSE 8080" in dockerfile and re.search(r"^USER 10001", dockerfile, re.M)
     assert '"healthcheck"' in dockerfile
+    assert "strip /out/tensor-service" in dockerfile, "the shipped binary is stripped"
+    assert "AS runtime" in dockerfile, "scripts/test-image.sh builds the runtime stage by name"
+    with open(os.path.join(ROOT, ".dockerignore")) as handle:
+        ignored = handle.read().split()
+    assert ".build" in ignored and ".git" in ignored, "a local build must not reach the builder"
     compose = load(os.path.join(DEPLOY, "compose.yaml"))
     service = compose["services"]["tensor-service"]
     assert service["healthcheck"]["test"][1:3] == ["/usr/local/bin/tensor-service", "healthcheck"]
