@@ -54,10 +54,13 @@ package final class WorkerPool: Sendable {
     /// Jobs waiting for a thread.
     package var queueDepth: Int { state.withLock { $0.jobs.count } }
 
-    /// Queues `job`, or refuses when `maxQueue` jobs already wait.
+    /// Queues `job`, or refuses when every worker has a job and `maxQueue` more already wait. With `maxQueue` 0 a
+    /// job is taken exactly when a worker is free to start it.
     package func submit(_ job: @escaping Job) -> SubmitResult {
         let accepted = state.withLock { state -> Bool in
-            guard !state.isStopped, state.jobs.count < maxQueue else { return false }
+            // Jobs in the queue go first to the workers that are free now; only the rest count against maxQueue.
+            let freeWorkers = max(0, threadCount - runningJobs.load(ordering: .relaxed))
+            guard !state.isStopped, state.jobs.count < maxQueue + freeWorkers else { return false }
             state.jobs.append(job)
             // Counted under the lock, so a worker that takes the job cannot uncount it first.
             waitingJobs.add(1, ordering: .relaxed)

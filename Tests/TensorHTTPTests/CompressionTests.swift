@@ -33,6 +33,16 @@ import Testing
         #expect(throws: InflateError.tooLarge(limit: 1 << 20)) { try inflate(bomb, .gzip) }
     }
 
+    @Test("Every member of a multi-member gzip body is inflated (RFC 1952 §2.2), within one limit")
+    func gzipMembers() throws {
+        let first = Deflater.gzip([.bytes(Array(Self.text[..<100]))], totalCount: 100)
+        let second = Deflater.gzip([.bytes(Array(Self.text[100...]))], totalCount: Self.text.count - 100)
+        #expect(try inflate(first + second, .gzip) == Self.text)
+        #expect(throws: InflateError.tooLarge(limit: Self.text.count - 1)) {
+            try inflate(first + second, .gzip, limit: Self.text.count - 1)
+        }
+    }
+
     @Test func corruptAndTruncatedStreams() {
         let compressed = Deflater.gzip([.bytes(Self.text)], totalCount: Self.text.count)
         #expect(throws: InflateError.self) { try inflate(Array(compressed.prefix(compressed.count / 2)), .gzip) }

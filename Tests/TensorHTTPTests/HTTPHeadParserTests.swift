@@ -84,11 +84,31 @@ import Testing
         }
     }
 
-    @Test func tooManyFieldsIsTooLarge() {
-        let fields = (0...HTTPHeadParser.maxFieldCount).map { "X-\($0): y\r\n" }.joined()
-        #expect(throws: HTTPRequestError.headTooLarge(limit: HTTPHeadParser.maxFieldCount)) {
-            try parse("GET / HTTP/1.1\r\nHost: x\r\n" + fields + "\r\n")
+    @Test("1,000 small fields fit in the 16 KiB head: only its bytes are limited")
+    func manySmallFields() throws {
+        let fields = (0..<1000).map { "X\($0):y\r\n" }.joined()
+        let text = "GET / HTTP/1.1\r\nHost: x\r\n" + fields + "\r\n"
+        #expect(text.utf8.count < 16 * 1024)
+        #expect(try parse(text).headers.fields.count == 1001)
+    }
+
+    @Test("An empty Transfer-Encoding is refused, alone or beside Content-Length")
+    func emptyTransferEncoding() {
+        #expect(throws: HTTPRequestError.malformedHeader("Transfer-Encoding is empty")) {
+            try parse("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: \r\nContent-Length: 3\r\n\r\n")
         }
+        #expect(throws: HTTPRequestError.malformedHeader("Transfer-Encoding is empty")) {
+            try parse("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding:\r\n\r\n")
+        }
+    }
+
+    @Test("An absolute-form target is read as its path and query (RFC 9112 §3.2.2)")
+    func absoluteForm() throws {
+        let head = try parse("GET http://example.com:8080/healthz?x=1 HTTP/1.1\r\nHost: example.com\r\n\r\n")
+        #expect(head.path == "/healthz" && head.query == "x=1")
+        #expect(try parse("GET HTTPS://example.com HTTP/1.1\r\nHost: x\r\n\r\n").path == "/")
+        #expect(try parse("GET http://example.com?q HTTP/1.1\r\nHost: x\r\n\r\n").path == "/")
+        #expect(try parse("GET /a://b HTTP/1.1\r\nHost: x\r\n\r\n").path == "/a://b", "origin form stays as sent")
     }
 
     @Test func expectContinueNeedsABody() throws {

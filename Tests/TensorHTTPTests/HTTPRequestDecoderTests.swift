@@ -121,6 +121,7 @@ import Testing
             ("3\r\nabcX\r\n", .invalidChunk("chunk data is longer than its size")),
             ("FFFFFFFFFFFFFFFF\r\n", .invalidChunk("a chunk size is too large")),
             ("B\r\n", .bodyTooLarge(limit: 10)),
+            ("8 junk\r\n", .invalidChunk("chunk size line \"8 junk\" has bytes after the size")),
         ]
         for (body, error) in cases {
             #expect(throws: error) { try Self.decode([Array((head + body).utf8)[...]], maxBody: 10) }

@@ -1,5 +1,7 @@
+import Dispatch
 import Foundation
 import Testing
+import TensorHTTP
 import TensorTestSupport
 
 /// The contract's "HTTP behaviour" section over real sockets.
@@ -163,19 +165,34 @@ import TensorTestSupport
         }
     }
 
-    @Test("With no queue slot, a tensor that needs a worker gets 503 with Retry-After; a small one runs in place")
-    func fullQueueAnswers503WithRetryAfter() throws {
-        try withTestServer({ $0.maxQueue = 0 }) { port in
+    @Test("--max-queue 0: an idle server computes any tensor; with every worker busy a tensor that needs one gets 503")
+    func zeroQueueServesUntilTheWorkersAreBusy() throws {
+        try withTestServer({ $0.maxQueue = 0 }) { port, server in
             let client = try RawHTTPClient(port: port)
-            // Far above the service's in-place limit of a few KiB.
+            // Far above the service's in-place limit of a few KiB, and compressed: both need a worker.
             let large = [UInt8](repeating: 0, count: 64 * 1024)
-            let response = try client.request(
-                "POST", "/ops/leaky_relu", headers: [("Content-Type", "application/octet-stream")], body: large)
-            expectProblem(response, status: 503, type: "unavailable")
-            #expect(response.header("retry-after") == "1")
-            let small = try client.request("POST", "/ops/leaky_relu", headers: [("Content-Type", "application/json")], body: Self.goodJSON)
-            #expect(small.status == 200)
-            #expect(try client.request("GET", "/healthz").status == 200)
+            let octet = [("Content-Type", "application/octet-stream")]
+            #expect(try client.request("POST", "/ops/leaky_relu", headers: octet, body: large).status == 200)
+            let gzipped = Deflater.gzip([.bytes(large)], totalCount: large.count)
+            #expect(try client.request(
+                "POST", "/ops/leaky_relu", headers: octet + [("Content-Encoding", "gzip")], body: gzipped).status == 200)
+            // Occupy both workers.
+            let gate = DispatchSemaphore(value: 0)
+            let started = DispatchSemaphore(value: 0)
+            for _ in 0..<2 { #expect(server.service.pool.submit { started.signal(); gate.wait() } == .accepted) }
+            started.wait()
+            started.wait()
+            let refused = try client.request("POST", "/ops/leaky_relu", headers: octet, body: large)
+            expectProblem(refused, status: 503, type: "unavailable")
+            #expect(refused.header("retry-after") == "1")
+            gate.signal()
+            gate.signal()
+            var status = 0
+            for _ in 0..<1000 where status != 200 {
+                status = try client.request("POST", "/ops/leaky_relu", headers: octet, body: large).status
+                if status != 200 { usleep(5000) }
+            }
+            #expect(status == 200, "served again once a worker is free")
         }
     }
 

@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import Testing
 import TensorKernels
 import TensorTestSupport
@@ -85,4 +86,41 @@ import TensorTestSupport
 private struct UnsafeSendablePointer: @unchecked Sendable {
     // @unchecked Sendable: the test waits for the job before the buffer goes out of scope.
     let base: UnsafeMutableRawPointer
+}
+
+@Suite struct WorkerPoolAdmissionTests {
+    @Test("--max-queue 0: a job is taken while a worker is free and refused only when none is")
+    func zeroQueueTakesJobsForFreeWorkers() {
+        let pool = WorkerPool(threadCount: 2, maxQueue: 0)
+        defer { pool.stop() }
+        let gate = DispatchSemaphore(value: 0)
+        let started = DispatchSemaphore(value: 0)
+        #expect(pool.submit { started.signal(); gate.wait() } == .accepted)
+        #expect(pool.submit { started.signal(); gate.wait() } == .accepted, "the second worker is free")
+        started.wait()
+        started.wait()
+        #expect(pool.submit {} == .rejected, "both workers are busy and nothing may wait")
+        gate.signal()
+        gate.signal()
+        let done = DispatchSemaphore(value: 0)
+        // Once a worker is free again, a job is taken (the pool may need a moment to count its workers free).
+        var accepted = false
+        for _ in 0..<10_000 where !accepted {
+            accepted = pool.submit { done.signal() } == .accepted
+            if !accepted { usleep(1000) }
+        }
+        #expect(accepted)
+        done.wait()
+    }
+
+    @Test("Small queues do not refuse while workers are free, however fast jobs arrive")
+    func smallQueueCountsFreeWorkers() {
+        let pool = WorkerPool(threadCount: 3, maxQueue: 1)
+        defer { pool.stop() }
+        let gate = DispatchSemaphore(value: 0)
+        // Three workers free and one queue slot: four jobs submitted at once are all taken.
+        for _ in 0..<4 { #expect(pool.submit { gate.wait() } == .accepted) }
+        #expect(pool.submit {} == .rejected)
+        for _ in 0..<4 { gate.signal() }
+    }
 }

@@ -52,8 +52,10 @@ package enum Inflater {
             if output.count > limit { throw .tooLarge(limit: limit) }
             switch status {
             case Z_STREAM_END:
-                guard consumed == input.count else { throw .corrupt("bytes follow the end of the compressed stream") }
-                return output
+                if consumed == input.count { return output }
+                // RFC 1952 §2.2: a gzip file is a series of members; each is inflated in turn, into the same limit.
+                guard windowBits == 31 else { throw .corrupt("bytes follow the end of the compressed stream") }
+                guard inflateReset(&stream) == Z_OK else { throw .corrupt("the decompressor could not restart") }
             case Z_OK:
                 continue
             case Z_BUF_ERROR:

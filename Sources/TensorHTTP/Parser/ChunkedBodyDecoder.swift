@@ -73,6 +73,12 @@ package struct ChunkedBodyDecoder {
         let digits = line[0..<sizeEnd]
         guard !digits.isEmpty else { throw .invalidChunk("a chunk size is missing") }
         guard digits.count <= 15 else { throw .invalidChunk("a chunk size is too large") }
+        // RFC 9112 §7.1.1: after the size only whitespace and a chunk extension (";name[=value]") may follow;
+        // anything else ("8 junk") is a framing a proxy may read otherwise, so it is refused, not ignored.
+        let rest = line[sizeEnd...].drop { $0 == 0x20 || $0 == 0x09 }
+        guard rest.isEmpty || rest.first == 0x3B else {
+            throw .invalidChunk("chunk size line \"\(String(decoding: line.prefix(40), as: UTF8.self))\" has bytes after the size")
+        }
         var size = 0
         for byte in digits {
             let value: Int

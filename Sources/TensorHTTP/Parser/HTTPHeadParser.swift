@@ -1,8 +1,5 @@
 /// Parses a request line and header section (RFC 9112 §2–§6) from bytes that end with the blank line.
 package enum HTTPHeadParser {
-    /// Most header fields a request may carry; past it the head is "too large" whatever its byte count.
-    package static let maxFieldCount = 128
-
     /// The length of the head at the start of `bytes`, through its terminating blank line, or nil if incomplete.
     /// Lines end in CRLF; a bare LF is accepted too (RFC 9112 §2.2). Empty lines before the request line are
     /// skipped by `parse`, not counted as the end.
@@ -48,8 +45,8 @@ package enum HTTPHeadParser {
 
         var headers = HTTPHeaders()
         while let line = lines.next() {
+            // No count of its own: the head's byte limit bounds the fields (16 KiB holds well over 1,000).
             if line.isEmpty { continue }
-            if headers.fields.count >= maxFieldCount { throw .headTooLarge(limit: maxFieldCount) }
             let (name, value) = try parseField(bytes, line)
             headers.add(lowercasedName: name, value: value)
         }
@@ -140,7 +137,9 @@ package enum HTTPHeadParser {
     ) throws(HTTPRequestError) -> BodyFraming {
         let codings = headers.tokens("transfer-encoding")
         let lengths = headers.values("content-length")
-        if !codings.isEmpty {
+        if !headers.values("transfer-encoding").isEmpty {
+            // Present but empty says nothing a front proxy and this server would agree on.
+            guard !codings.isEmpty else { throw .malformedHeader("Transfer-Encoding is empty") }
             // RFC 9112 §6.1: Transfer-Encoding with Content-Length is an error; chunked must be the final coding.
             guard lengths.isEmpty else { throw .conflictingFraming }
             guard minor >= 1 else { throw .malformedHeader("Transfer-Encoding is not defined for HTTP/1.0") }

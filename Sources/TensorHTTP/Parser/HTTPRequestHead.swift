@@ -16,16 +16,29 @@ package struct HTTPRequestHead: Sendable {
     /// The peer's IP address as text (empty when unknown), for access logs.
     package var clientAddress = ""
 
-    /// The target's path, before any `?`.
+    /// The target's path, before any `?`. An absolute-form target (`http://host/path`, RFC 9112 §3.2.2) is read
+    /// as its path and query.
     package var path: Substring {
-        guard let mark = target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return target[...] }
-        return target[..<mark]
+        let origin = originForm
+        guard let mark = origin.utf8.firstIndex(of: UInt8(ascii: "?")) else { return origin }
+        return origin[..<mark]
     }
 
     /// The target's query, after the first `?`, or nil.
     package var query: Substring? {
-        guard let mark = target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return nil }
-        return target[target.index(after: mark)...]
+        let origin = originForm
+        guard let mark = origin.utf8.firstIndex(of: UInt8(ascii: "?")) else { return nil }
+        return origin[origin.index(after: mark)...]
+    }
+
+    /// The target without an absolute form's scheme and authority ("/" when it names none).
+    private var originForm: Substring {
+        guard target.utf8.first != UInt8(ascii: "/"), let schemeEnd = target.firstRange(of: "://") else { return target[...] }
+        let scheme = target[..<schemeEnd.lowerBound].lowercased()
+        guard scheme == "http" || scheme == "https" else { return target[...] }
+        let afterAuthority = target[schemeEnd.upperBound...]
+        guard let slash = afterAuthority.firstIndex(where: { $0 == "/" || $0 == "?" }) else { return "/" }
+        return afterAuthority[slash] == "/" ? afterAuthority[slash...] : "/" + afterAuthority[slash...]
     }
 
     /// HTTP/1.1 keeps the connection unless told to close; HTTP/1.0 closes unless told to keep it.
