@@ -8,11 +8,15 @@ enum EnvironmentArguments {
     static func merged(arguments: [String], environment: [String: String], flags: [String]) -> [String] {
         var result = arguments
         for flag in flags {
-            let name = prefix + flag.dropFirst(2).uppercased().replacingOccurrences(of: "-", with: "_")
-            guard let value = environment[name] else { continue }
+            guard let value = environment[variableName(for: flag)] else { continue }
             let given = arguments.contains { $0 == flag || $0.hasPrefix(flag + "=") }
             if !given { result += [flag, value] }
         }
         return result
+    }
+
+    /// `--max-body-bytes` → `TENSOR_SERVICE_MAX_BODY_BYTES`.
+    static func variableName(for flag: String) -> String {
+        prefix + flag.dropFirst(2).uppercased().replacingOccurrences(of: "-", with: "_")
     }
 }

@@ -68,19 +68,29 @@ struct ServeCommand: ParsableCommand {
         case text, json
     }
 
+    /// Every number is checked against a range before it becomes a configuration: a value past it (a timeout of
+    /// 1e16 seconds overflows its conversion to nanoseconds) is a usage error that names the flag and its variable.
     func validate() throws {
-        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535.") }
-        if let workers, workers < 1 { throw ValidationError("--workers must be at least 1.") }
-        guard maxBodyBytes > 0, maxConnections > 0, maxQueue >= 0 else {
-            throw ValidationError("--max-body-bytes and --max-connections must be positive, --max-queue not negative.")
-        }
+        try Self.check("--port", port, in: 0...65535)
+        if let workers { try Self.check("--workers", workers, in: 1...1024) }
+        try Self.check("--max-body-bytes", maxBodyBytes, in: 1...(1 << 40))
+        try Self.check("--max-connections", maxConnections, in: 1...1_000_000)
+        try Self.check("--max-queue", maxQueue, in: 0...1_000_000)
+        if let maxInflightBytes { try Self.check("--max-inflight-bytes", maxInflightBytes, in: 1...(1 << 50)) }
+        try Self.check("--read-timeout", readTimeout, in: 0.001...86_400, unit: " seconds")
+        try Self.check("--idle-timeout", idleTimeout, in: 0.001...86_400, unit: " seconds")
+        try Self.check("--shutdown-grace", shutdownGrace, in: 0.001...3600, unit: " seconds")
+        try Self.check("--drain-delay", drainDelay, in: 0...3600, unit: " seconds")
         guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together.") }
-        if let maxInflightBytes, maxInflightBytes <= 0 { throw ValidationError("--max-inflight-bytes must be positive.") }
-        for (name, value) in [("--read-timeout", readTimeout), ("--idle-timeout", idleTimeout), ("--shutdown-grace", shutdownGrace)]
-        where !(value > 0 && value.isFinite) {
-            throw ValidationError("\(name) must be a positive number of seconds.")
+    }
+
+    private static func check<Value: Comparable>(
+        _ flag: String, _ value: Value, in range: ClosedRange<Value>, unit: String = ""
+    ) throws {
+        guard range.contains(value) else {
+            let variable = EnvironmentArguments.variableName(for: flag)
+            throw ValidationError("\(flag) (or \(variable)) must be within \(range.lowerBound)…\(range.upperBound)\(unit); got \(value).")
         }
-        guard drainDelay >= 0 && drainDelay <= 3600 else { throw ValidationError("--drain-delay must be 0…3600 seconds.") }
     }
 
     func run() throws {

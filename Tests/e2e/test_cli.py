@@ -63,3 +63,22 @@ def test_version_is_printed():
     result = subprocess.run([BINARY, "--version"], capture_output=True, text=True, timeout=30)
     assert result.returncode == 0
     assert re.fullmatch(r"\d+\.\d+\.\d+", result.stdout.strip())
+
+
+import pytest
+
+
+@pytest.mark.parametrize("flag,value", [
+    ("--read-timeout", "9.3e15"), ("--idle-timeout", "1e300"), ("--shutdown-grace", "nan"), ("--drain-delay", "-1"),
+    ("--workers", "0"), ("--max-queue", "-1"), ("--max-connections", "0"), ("--max-body-bytes", "0"),
+    ("--max-inflight-bytes", "99999999999999999"), ("--port", "65536"),
+])
+def test_numbers_out_of_range_are_usage_errors_naming_the_flag(flag, value):
+    import subprocess
+    from conftest import BINARY
+    variable = "TENSOR_SERVICE_" + flag[2:].upper().replace("-", "_")
+    for args, env in [([flag, value], {}), ([], {variable: value})]:
+        result = subprocess.run([BINARY, *args], capture_output=True, text=True, timeout=30,
+                                env={"PATH": "/usr/bin:/bin", **env})
+        assert result.returncode == 64, (args, env, result.stderr)
+        assert flag in result.stderr and variable in result.stderr and "within" in result.stderr, result.stderr
