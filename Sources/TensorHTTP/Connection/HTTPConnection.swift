@@ -75,9 +75,11 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
         pump()
     }
 
-    /// SIGTERM: finish a request whose head has arrived, close otherwise. Callable from any thread.
+    /// SIGTERM: finish a request whose head has arrived, close otherwise. Callable from any thread; returns once the
+    /// connection's loop has applied it, so bytes the loop reads from then on are read as a draining connection's
+    /// (an event collected just before could otherwise be handled after, with the drain still queued).
     package func beginDrain() {
-        loop.execute { [self] in
+        loop.executeAndWait { [self] in
             guard !isClosing else { return }
             if machine.beginDrain() == .closeNow { close() } else { pump() }
         }
