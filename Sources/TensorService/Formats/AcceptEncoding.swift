@@ -9,13 +9,8 @@ enum AcceptEncoding {
         var gzip: Double?
         var deflate: Double?
         var wildcard: Double?
-        for element in value.split(separator: ",") {
-            let parts = element.split(separator: ";").map { $0.trimmingSpaces.asciiLowercased }
-            guard let coding = parts.first, !coding.isEmpty else { continue }
-            var quality = 1.0
-            for parameter in parts.dropFirst() where parameter.hasPrefix("q=") {
-                quality = Double(parameter.dropFirst(2)) ?? 1
-            }
+        for element in AcceptList.parse(value) {
+            let (coding, quality) = (element.value, element.quality)
             if coding == "gzip" || coding == "x-gzip" { gzip = quality }
             if coding == "deflate" { deflate = quality }
             if coding == "*" { wildcard = quality }

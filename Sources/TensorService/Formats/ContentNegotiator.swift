@@ -19,18 +19,10 @@ package enum ContentNegotiator {
 
     /// Parses an Accept value; malformed elements are skipped, as clients expect of a lenient server.
     package static func parseAccept(_ value: String) -> [MediaRange] {
-        value.split(separator: ",").compactMap { element in
-            let pieces = element.split(separator: ";").map(\.trimmingSpaces)
-            let range = pieces[0].asciiLowercased.split(separator: "/", maxSplits: 1).map(String.init)
+        AcceptList.parse(value).compactMap { element in
+            let range = element.value.split(separator: "/", maxSplits: 1).map(String.init)
             guard range.count == 2, !range[0].isEmpty, !range[1].isEmpty else { return nil }
-            var quality = 1.0
-            for parameter in pieces.dropFirst() {
-                let pair = parameter.split(separator: "=", maxSplits: 1).map(\.trimmingSpaces)
-                if pair.count == 2, pair[0].equalsIgnoringASCIICase("q"), let q = Double(pair[1]), q >= 0, q <= 1 {
-                    quality = q
-                }
-            }
-            return MediaRange(type: range[0], subtype: range[1], quality: quality)
+            return MediaRange(type: range[0], subtype: range[1], quality: element.quality)
         }
     }
 
