@@ -10,7 +10,8 @@ enum EnvironmentArguments {
         for flag in flags {
             guard let value = environment[variableName(for: flag)] else { continue }
             let given = arguments.contains { $0 == flag || $0.hasPrefix(flag + "=") }
-            if !given { result += [flag, value] }
+            // One "--flag=value" argument: a value such as "-1" would otherwise be read as a flag of its own.
+            if !given { result.append("\(flag)=\(value)") }
         }
         return result
     }

@@ -77,7 +77,7 @@ def test_numbers_out_of_range_are_usage_errors_naming_the_flag(flag, value):
     import subprocess
     from conftest import BINARY
     variable = "TENSOR_SERVICE_" + flag[2:].upper().replace("-", "_")
-    for args, env in [([flag, value], {}), ([], {variable: value})]:
+    for args, env in [([f"{flag}={value}"], {}), ([], {variable: value})]:
         result = subprocess.run([BINARY, *args], capture_output=True, text=True, timeout=30,
                                 env={"PATH": "/usr/bin:/bin", **env})
         assert result.returncode == 64, (args, env, result.stderr)

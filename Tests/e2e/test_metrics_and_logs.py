@@ -99,3 +99,20 @@ def test_request_duration_runs_from_the_first_byte_to_the_last_byte_written():
         assert slow >= 0.3, f"the upload's 0.3 s is counted ({slow:.3f} s)"
     finally:
         assert server.stop() == 0
+
+
+def test_a_413_is_logged_with_what_its_head_said():
+    server = start_server("--log-format", "json", "--max-body-bytes", "100")
+    try:
+        with socket.create_connection(("127.0.0.1", server.port)) as connection:
+            connection.sendall(b"POST /ops/leaky_relu?x=1 HTTP/1.1\r\nHost: x\r\nUser-Agent: big/1\r\n"
+                               b"Content-Type: application/json\r\nContent-Length: 101\r\n\r\n")
+            connection.settimeout(30)
+            assert connection.recv(4096).startswith(b"HTTP/1.1 413 ")
+    finally:
+        assert server.stop() == 0
+    lines = [json.loads(line) for line in server.logs().splitlines() if line.startswith("{")]
+    refused = [line for line in lines if line.get("status") == 413]
+    assert refused, lines[-3:]
+    assert refused[0]["method"] == "POST" and refused[0]["route"] == "/ops/leaky_relu"
+    assert refused[0]["path"] == "/ops/leaky_relu?x=1" and refused[0]["user_agent"] == "big/1"

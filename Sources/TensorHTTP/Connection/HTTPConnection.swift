@@ -212,6 +212,10 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
             do {
                 event = try decoder.next(from: &input)
             } catch {
+                if currentHead == nil, var refused = decoder.refusedHead {
+                    refused.clientAddress = clientAddress
+                    currentHead = refused
+                }
                 respond(environment.handler.errorResponse(for: error, head: currentHead), keepAlive: false)
                 return true
             }

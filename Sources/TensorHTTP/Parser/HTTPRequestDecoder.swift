@@ -31,6 +31,9 @@ package struct HTTPRequestDecoder {
     private var state = State.head(searchedUpTo: 0)
     package let limits: Limits
 
+    /// A head that parsed but was refused for its declared body size: what the access log can say of the request.
+    package private(set) var refusedHead: HTTPRequestHead?
+
     package init(limits: Limits) { self.limits = limits }
 
     /// Advances with what `input` holds; nil means more bytes are needed.
@@ -44,8 +47,15 @@ package struct HTTPRequestDecoder {
                 return nil
             }
             if length > limits.maxHeadBytes { throw .headTooLarge(limit: limits.maxHeadBytes) }
-            let head = try HTTPHeadParser.parse(
-                UnsafeRawBufferPointer(rebasing: readable[0..<length]), maxBodyBytes: limits.maxBodyBytes)
+            let bytes = UnsafeRawBufferPointer(rebasing: readable[0..<length])
+            let head: HTTPRequestHead
+            do {
+                head = try HTTPHeadParser.parse(bytes, maxBodyBytes: limits.maxBodyBytes)
+            } catch .bodyTooLarge(let limit) {
+                // Rare, so parsed a second time without the limit, for the method and target it names.
+                refusedHead = try? HTTPHeadParser.parse(bytes, maxBodyBytes: .max)
+                throw .bodyTooLarge(limit: limit)
+            }
             input.consume(length)
             state = .headDelivered(head)
             return .head(head)
