@@ -24,11 +24,27 @@ import TensorTestSupport
         #expect(floats(request) == [-2, -1, 0, 1])
     }
 
-    @Test func keysInAnyOrderAndUnknownKeysSkipped() throws {
-        let request = try read(#"{"extra": {"a": [1, "x", null, true]}, "data": [1.5, 2], "dtype": "float64", "shape": [2, 1]}"#)
+    @Test func keysInAnyOrder() throws {
+        let request = try read(#"{"negative_slope": 0.5, "data": [1.5, 2], "dtype": "float64", "shape": [2, 1]}"#)
         #expect(request.dtype == .float64)
         #expect(request.shape == [2, 1])
         #expect(request.layout == .flat)
+    }
+
+    @Test("An unknown member is an error that names the members, and suggests negative_slope for a slope")
+    func unknownMembersAreRefused() {
+        #expect(throws: CodecError.malformed(
+            #"unknown member "slope" at byte 16; the members are "data", "shape", "dtype", "negative_slope"; the slope is "negative_slope""#
+        )) { try read(#"{"data": [1.5], "slope": 0.2}"#) }
+        #expect(throws: CodecError.malformed(
+            #"unknown member "extra" at byte 1; the members are "data", "shape", "dtype", "negative_slope""#
+        )) { try read(#"{"extra": 1, "data": [1]}"#) }
+    }
+
+    @Test func aBareArrayIsToldToBeWrapped() {
+        #expect(throws: CodecError.malformed(#"the body is a bare JSON array; send an object: {"data": [...]}"#)) {
+            try read(" [1, 2, 3]")
+        }
     }
 
     @Test func scalarsAndEmptyTensors() throws {

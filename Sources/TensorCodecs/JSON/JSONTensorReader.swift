@@ -7,8 +7,22 @@ import TensorKernels
 /// shape and element count; the second converts each number, correctly rounded, into a buffer allocated once at
 /// its exact size. No number is ever boxed and no intermediate array of values exists.
 public enum JSONTensorReader {
+    /// The members an object may have.
+    public static let members = ["data", "shape", "dtype", "negative_slope"]
+
+    static func unknownMemberDetail(_ key: String, at offset: Int) -> String {
+        let lowered = key.lowercased()
+        let hint = ["slope", "alpha", "negative"].contains { lowered.contains($0) } ? #"; the slope is "negative_slope""# : ""
+        let names = members.map { "\"\($0)\"" }.joined(separator: ", ")
+        return "unknown member \"\(key.prefix(32))\" at byte \(offset); the members are \(names)\(hint)"
+    }
+
     public static func read(_ body: UnsafeRawBufferPointer) throws(CodecError) -> JSONTensorRequest {
         var scanner = JSONScanner(body)
+        scanner.skipWhitespace()
+        if scanner.current == UInt8(ascii: "[") {
+            throw CodecError.malformed(#"the body is a bare JSON array; send an object: {"data": [...]}"#)
+        }
         try scanner.expect(UInt8(ascii: "{"), "a JSON object")
         var dataStart: Int?
         var inferred: DataStructure?
@@ -54,7 +68,8 @@ public enum JSONTensorReader {
                     }
                     slope = value
                 default:
-                    try scanner.skipValue()
+                    // A misspelt member must not fall back to a default silently (a "slope" computed with 0.01).
+                    throw CodecError.malformed(Self.unknownMemberDetail(key, at: keyOffset))
                 }
                 scanner.skipWhitespace()
                 if scanner.current == UInt8(ascii: "}") {

@@ -43,7 +43,16 @@ package struct LeakyReLUEndpoint: Sendable {
     }
 
     private static func querySlope(_ head: HTTPRequestHead) throws(ServiceError) -> Double? {
-        guard let text = QueryParameters(head.query)["negative_slope"] else { return nil }
+        let query = QueryParameters(head.query)
+        // A misspelt parameter must not fall back to the default slope silently.
+        if let unknown = query.names.sorted().first(where: { $0 != "negative_slope" }) {
+            let lowered = unknown.lowercased()
+            let hint = ["slope", "alpha", "negative"].contains { lowered.contains($0) } ? "; the slope is negative_slope" : ""
+            throw .badRequest(
+                "unknown-parameter",
+                "unknown query parameter \"\(unknown.prefix(40))\"; the only parameter is negative_slope\(hint).")
+        }
+        guard let text = query["negative_slope"] else { return nil }
         guard let value = Double(text), value.isFinite else {
             throw .badRequest("invalid-negative-slope", "negative_slope \"\(text.prefix(40))\" in the query is not a finite number.")
         }

@@ -15,6 +15,9 @@ package struct QueryParameters {
 
     package subscript(_ name: String) -> String? { values[name] }
 
+    /// The names given, in no particular order.
+    package var names: Dictionary<String, String>.Keys { values.keys }
+
     private static func decode(_ text: Substring) -> String {
         let plusAsSpace = text.replacingOccurrences(of: "+", with: " ")
         return plusAsSpace.removingPercentEncoding ?? plusAsSpace
