@@ -51,13 +51,13 @@ struct JSONScanner {
             guard index < bytes.count else { throw error("unterminated string") }
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
-                text += String(decoding: UnsafeRawBufferPointer(rebasing: bytes[run..<index]), as: UTF8.self)
+                try appendValidated(run..<index, to: &text)
                 index += 1
                 return text
             }
             if byte < 0x20 { throw error("control character in a string") }
             if byte == UInt8(ascii: "\\") {
-                text += String(decoding: UnsafeRawBufferPointer(rebasing: bytes[run..<index]), as: UTF8.self)
+                try appendValidated(run..<index, to: &text)
                 index += 1
                 guard let escaped = current else { throw error("unterminated escape") }
                 index += 1
@@ -84,6 +84,17 @@ struct JSONScanner {
             }
             index += 1
         }
+    }
+
+    /// Appends the raw bytes of a string's run, which must be UTF-8 (RFC 8259 §8.1): an invalid sequence is an error
+    /// at its own byte offset, never a U+FFFD passed on (or echoed back in a KServe id).
+    private mutating func appendValidated(_ run: Range<Int>, to text: inout String) throws(CodecError) {
+        let raw = UnsafeRawBufferPointer(rebasing: bytes[run])
+        if let bad = UTF8Validation.firstInvalidOffset(in: raw) {
+            index = run.lowerBound + bad
+            throw error("invalid UTF-8 in a string")
+        }
+        text += String(decoding: raw, as: UTF8.self)
     }
 
     /// Reads a number or NaN/Infinity token at `index`.
