@@ -9,6 +9,8 @@ public struct CodecError: Error, Equatable, Sendable {
         case notRepresentable
         /// Bigger than a limit allows (413).
         case tooLarge
+        /// The memory it needs is not available now: the server's in-flight budget is spent (503, retry).
+        case overBudget
     }
 
     public var kind: Kind
@@ -21,4 +23,21 @@ public struct CodecError: Error, Equatable, Sendable {
     }
 
     static func malformed(_ detail: String) -> CodecError { CodecError(.malformed, detail) }
+
+    /// Asks `admit` for `bytes` about to be allocated for the request; refused, it is `.overBudget`.
+    static func admitting(_ bytes: Int, for what: String, _ admit: MemoryAdmission) throws(CodecError) {
+        guard admit(bytes) else {
+            throw CodecError(.overBudget, "the server cannot hold the \(bytes) bytes of \(what) now; retry shortly")
+        }
+    }
+}
+
+/// Asked before a codec allocates memory for a request's tensor or answer: true to go ahead, false when the
+/// server's in-flight budget has no room for that many bytes.
+public typealias MemoryAdmission = @Sendable (Int) -> Bool
+
+/// Admits anything: for callers without a budget (tests, benchmarks).
+public let admitAnything: MemoryAdmission = { _ in true }
+
+extension CodecError {
 }

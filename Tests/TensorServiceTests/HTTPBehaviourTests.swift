@@ -197,9 +197,11 @@ import TensorTestSupport
     }
 
     @Test func inflightBudgetAnswers503BeforeTheBody() throws {
-        try withTestServer({ $0.http.maxInflightBytes = 100 }) { port in
+        // 200 bytes: a small JSON request's body, tensor and answer text (about 140 bytes) fit, as the check after
+        // needs.
+        try withTestServer({ $0.http.maxInflightBytes = 200 }) { port in
             let client = try RawHTTPClient(port: port)
-            try client.send("POST /ops/leaky_relu HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 101\r\n\r\n")
+            try client.send("POST /ops/leaky_relu HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 201\r\n\r\n")
             let response = try client.readResponse()
             expectProblem(response, status: 503, type: "overloaded")
             #expect(response.header("retry-after") == "1")
@@ -209,7 +211,7 @@ import TensorTestSupport
 
     @Test("A chunked body draws on the in-flight budget as it grows: 503 once past it, and all is given back")
     func inflightBudgetCountsChunkedBodies() throws {
-        try withTestServer({ $0.http.maxInflightBytes = 100 }) { port, server in
+        try withTestServer({ $0.http.maxInflightBytes = 200 }) { port, server in
             let head = "POST /ops/leaky_relu HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
             let within = try RawHTTPClient(port: port)
             let json = #"{"data": [-1, 1]}"#
@@ -219,7 +221,8 @@ import TensorTestSupport
             let past = try RawHTTPClient(port: port)
             let chunk = "[" + String(repeating: "1,", count: 29) + "1]"
             try past.send(head + String(chunk.utf8.count, radix: 16) + "\r\n" + chunk + "\r\n")
-            try past.send(String(chunk.utf8.count, radix: 16) + "\r\n" + chunk + "\r\n")
+            // 61 bytes a chunk: the fourth passes 200.
+            for _ in 0..<3 { try past.send(String(chunk.utf8.count, radix: 16) + "\r\n" + chunk + "\r\n") }
             let response = try past.readResponse()
             expectProblem(response, status: 503, type: "overloaded")
             #expect(response.header("retry-after") == "1")

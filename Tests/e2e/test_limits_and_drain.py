@@ -117,3 +117,42 @@ def test_drain_delay_keeps_serving_new_clients_then_drains():
     assert '"drain_delay_s":3' in draining[0]
     with socket.socket() as probe:
         assert probe.connect_ex(("127.0.0.1", server.port)) != 0, "after the drain new connections are refused"
+
+
+def test_inflight_budget_bounds_what_json_requests_hold_at_their_peak():
+    """The budget covers a JSON request's decoded tensor and answer text, not only its body: 8 concurrent 12 MiB
+    float64 JSON bodies against 64 MiB are each answered 200 or 503, and the resident size stays bounded."""
+    # As many workers as requests, so every admitted request decodes and answers at the same time.
+    server = start_server("--max-inflight-bytes", str(64 * MIB), "--workers", "8")
+    try:
+        values = np.random.default_rng(7).normal(size=1 << 20) * 1e-3
+        text = '{"dtype": "float64", "data": [' + ", ".join(repr(v) for v in values.tolist()) + "]}"
+        body = text.encode()[: 12 * MIB]
+        body = body[: body.rindex(b",")] + b"]}"
+        count = body.count(b",")  # one comma in the head, one between each two numbers
+        baseline = peak_rss_mib(server)
+        statuses = []
+
+        def send():
+            response = requests.post(f"{server.url}/ops/leaky_relu", data=body,
+                                     headers={"Content-Type": "application/json"})
+            if response.status_code == 200:
+                statuses.append((200, len(response.json()["data"]) == count))
+            else:
+                statuses.append((response.status_code, response.headers.get("Retry-After") == "1"
+                                 and response.headers["Content-Type"] == "application/problem+json"))
+
+        threads = [threading.Thread(target=send) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert {status for status, _ in statuses} <= {200, 503} and (200, True) in statuses, statuses
+        assert all(ok for _, ok in statuses), statuses
+        grown = peak_rss_mib(server) - baseline
+        # The budget (64 MiB) bounds body, decoded tensor and answer text together; 48 MiB is for the buffer
+        # pool's free list and the heap. (Counting bodies only, five requests were admitted and grew it by ~160.)
+        assert grown <= 64 + 48, f"peak grew {grown:.0f} MiB"
+        assert requests.get(f"{server.url}/metrics").status_code == 200
+    finally:
+        assert server.stop() == 0

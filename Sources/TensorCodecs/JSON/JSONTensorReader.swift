@@ -17,7 +17,10 @@ public enum JSONTensorReader {
         return "unknown member \"\(key.prefix(32))\" at byte \(offset); the members are \(names)\(hint)"
     }
 
-    public static func read(_ body: UnsafeRawBufferPointer) throws(CodecError) -> JSONTensorRequest {
+    /// `admit` is asked for the decoded tensor's bytes, counted by the first pass, before they are allocated.
+    public static func read(
+        _ body: UnsafeRawBufferPointer, admit: MemoryAdmission = admitAnything
+    ) throws(CodecError) -> JSONTensorRequest {
         var scanner = JSONScanner(body)
         scanner.skipWhitespace()
         if scanner.current == UInt8(ascii: "[") {
@@ -96,14 +99,17 @@ public enum JSONTensorReader {
             finalShape = inferred.shape
             layout = .nested
         }
-        let data = try readNumbers(body, from: dataStart, count: inferred.count, dtype: dtype)
+        let data = try readNumbers(body, from: dataStart, count: inferred.count, dtype: dtype, admit: admit)
         return JSONTensorRequest(dtype: dtype, shape: finalShape, layout: layout, negativeSlope: slope, data: data)
     }
 
     /// Reads `count` numbers of a `data` value that starts at `start` (and was checked by `DataStructure.scan`) into
     /// a new buffer of `dtype` elements.
-    static func readNumbers(_ body: UnsafeRawBufferPointer, from start: Int, count: Int, dtype: DType) throws(CodecError) -> [UInt8] {
+    static func readNumbers(
+        _ body: UnsafeRawBufferPointer, from start: Int, count: Int, dtype: DType, admit: MemoryAdmission
+    ) throws(CodecError) -> [UInt8] {
         let byteCount = try TensorShape.byteCount(elements: count, itemSize: dtype.itemSize)
+        try CodecError.admitting(byteCount, for: "the decoded tensor", admit)
         var failure: CodecError?
         let data = [UInt8](unsafeUninitializedCapacity: byteCount) { buffer, initialized in
             do {

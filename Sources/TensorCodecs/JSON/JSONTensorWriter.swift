@@ -7,14 +7,17 @@ public enum JSONTensorWriter {
     public static let maxBrackets = 1 << 26
 
     /// The JSON answer for `count` elements of `dtype` at `data`, mirroring `layout`.
+    /// `admit` is asked for the answer's largest size before it is allocated.
     public static func write(
-        dtype: DType, shape: [Int], layout: TensorLayout, data: UnsafeRawBufferPointer
+        dtype: DType, shape: [Int], layout: TensorLayout, data: UnsafeRawBufferPointer,
+        admit: MemoryAdmission = admitAnything
     ) throws(CodecError) -> [UInt8] {
         let count = data.count / dtype.itemSize
         let brackets = try bracketCount(shape: layout == .flat ? [count] : shape)
         let header = "{\"dtype\":\"\(dtype.rawValue)\",\"shape\":[\(shape.map(String.init).joined(separator: ","))],\"data\":"
         // Each nested array takes two brackets and at most one comma; each element its text and one comma.
         let capacity = header.utf8.count + 1 + brackets * 3 + count * (ShortestDecimal.maxLength + 1)
+        try CodecError.admitting(capacity, for: "the JSON answer", admit)
         return [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
             var cursor = buffer.baseAddress!
             for byte in header.utf8 {
@@ -36,9 +39,13 @@ public enum JSONTensorWriter {
     }
 
     /// Just a flat JSON array of the elements, `[1.0,-0.01]`, for protocols that wrap it themselves.
-    public static func flatArray(dtype: DType, data: UnsafeRawBufferPointer) -> [UInt8] {
+    public static func flatArray(
+        dtype: DType, data: UnsafeRawBufferPointer, admit: MemoryAdmission = admitAnything
+    ) throws(CodecError) -> [UInt8] {
         let count = data.count / dtype.itemSize
-        return [UInt8](unsafeUninitializedCapacity: 2 + count * (ShortestDecimal.maxLength + 1)) { buffer, initialized in
+        let capacity = 2 + count * (ShortestDecimal.maxLength + 1)
+        try CodecError.admitting(capacity, for: "the JSON answer", admit)
+        return [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
             var cursor = buffer.baseAddress!
             var writer = ElementWriter(dtype: dtype, data: data)
             writer.writeArray(dimensions: [count][...], to: &cursor)

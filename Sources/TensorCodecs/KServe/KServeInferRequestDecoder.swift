@@ -9,7 +9,10 @@ public enum KServeInferRequestDecoder {
     public static let outputName = "output"
 
     /// Decodes `body`; `headerLength` is the value of `Inference-Header-Content-Length`, nil when the body is all JSON.
-    public static func decode(_ body: UnsafeRawBufferPointer, headerLength: Int?) throws(CodecError) -> KServeInferRequest {
+    /// `admit` is asked for a JSON input's decoded bytes before they are allocated.
+    public static func decode(
+        _ body: UnsafeRawBufferPointer, headerLength: Int?, admit: MemoryAdmission = admitAnything
+    ) throws(CodecError) -> KServeInferRequest {
         let jsonLength = headerLength ?? body.count
         guard jsonLength >= 0, jsonLength <= body.count else {
             throw .malformed("Inference-Header-Content-Length \(jsonLength) is larger than the body (\(body.count) bytes)")
@@ -48,7 +51,7 @@ public enum KServeInferRequestDecoder {
         }
         scanner.skipWhitespace()
         guard scanner.isAtEnd else { throw scanner.error("unexpected \(scanner.describeCurrent()) after the JSON header") }
-        return try assemble(request, body: body, jsonLength: jsonLength)
+        return try assemble(request, body: body, jsonLength: jsonLength, admit: admit)
     }
 
     private struct RawInput {
@@ -110,7 +113,9 @@ public enum KServeInferRequestDecoder {
         return KServeInferRequest.RequestedOutput(name: name, binaryData: binary)
     }
 
-    private static func assemble(_ raw: RawRequest, body: UnsafeRawBufferPointer, jsonLength: Int) throws(CodecError) -> KServeInferRequest {
+    private static func assemble(
+        _ raw: RawRequest, body: UnsafeRawBufferPointer, jsonLength: Int, admit: MemoryAdmission
+    ) throws(CodecError) -> KServeInferRequest {
         guard let input = raw.input else { throw .malformed("inputs is missing or empty: the model takes one input, \"\(inputName)\"") }
         guard let name = input.name else { throw .malformed("inputs[0] has no name") }
         guard name == inputName else { throw .malformed("inputs[0]: unknown input \"\(name.prefix(64))\"; the model's input is \"\(inputName)\"") }
@@ -137,7 +142,7 @@ public enum KServeInferRequestDecoder {
             guard jsonLength == body.count else {
                 throw .malformed("\(body.count - jsonLength) bytes follow the JSON header but no input declares binary_data_size")
             }
-            data = .json(try JSONTensorReader.readNumbers(body, from: json.start, count: count, dtype: dtype))
+            data = .json(try JSONTensorReader.readNumbers(body, from: json.start, count: count, dtype: dtype, admit: admit))
         }
         return KServeInferRequest(
             id: raw.id, negativeSlope: raw.slope, binaryDataOutput: raw.binaryDataOutput, inputName: name, dtype: dtype,

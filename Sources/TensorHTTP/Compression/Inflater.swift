@@ -6,39 +6,48 @@ package enum InflateError: Error, Equatable, Sendable {
     case tooLarge(limit: Int)
     /// Not a valid stream of the coding, or cut short.
     case corrupt(String)
+    /// The server's in-flight budget had no room for the inflated bytes.
+    case overBudget(bytes: Int)
 }
 
 /// Inflates a gzip or deflate body as a stream, never producing more than `limit` bytes: a body built to expand
 /// without bound (a "gzip bomb") costs at most the limit's worth of work and memory.
 package enum Inflater {
+    /// `admit` is asked for each growth of the output before it is allocated (false: `.overBudget`).
     package static func inflate(
-        _ input: UnsafeRawBufferPointer, coding: ContentCoding, limit: Int
+        _ input: UnsafeRawBufferPointer, coding: ContentCoding, limit: Int, admit: (Int) -> Bool = { _ in true }
     ) throws(InflateError) -> ByteBuffer {
         do {
             // windowBits: 15 + 16 reads gzip, 15 reads zlib, -15 reads raw deflate.
-            return try run(input, windowBits: coding == .gzip ? 31 : 15, limit: limit)
+            return try run(input, windowBits: coding == .gzip ? 31 : 15, limit: limit, admit: admit)
         } catch .corrupt(let why) where coding == .deflate {
             do {
-                return try run(input, windowBits: -15, limit: limit)
+                return try run(input, windowBits: -15, limit: limit, admit: admit)
             } catch .corrupt {
                 throw .corrupt(why)
             }
         }
     }
 
-    private static func run(_ input: UnsafeRawBufferPointer, windowBits: Int32, limit: Int) throws(InflateError) -> ByteBuffer {
+    private static func run(
+        _ input: UnsafeRawBufferPointer, windowBits: Int32, limit: Int, admit: (Int) -> Bool
+    ) throws(InflateError) -> ByteBuffer {
         var stream = z_stream()
         guard inflateInit2_(&stream, windowBits, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
             throw .corrupt("the decompressor could not start")
         }
         defer { inflateEnd(&stream) }
         // Start near a typical ratio, then grow geometrically; never past the limit (+1 to detect passing it).
-        let output = ByteBuffer(capacity: min(max(input.count * 4, 4096), limit + 1))
+        let initial = min(max(input.count * 4, 4096), limit + 1)
+        guard admit(initial) else { throw .overBudget(bytes: initial) }
+        let output = ByteBuffer(capacity: initial)
         var consumed = 0
         while true {
             if output.count == output.capacity {
                 guard output.capacity <= limit else { throw .tooLarge(limit: limit) }
-                output.reserve(min(output.capacity * 2, limit + 1))
+                let grown = min(output.capacity * 2, limit + 1)
+                guard admit(grown - output.capacity) else { throw .overBudget(bytes: grown - output.capacity) }
+                output.reserve(grown)
             }
             let chunk = min(input.count - consumed, Int(UInt32.max))
             stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: UInt8.self).advanced(by: consumed))

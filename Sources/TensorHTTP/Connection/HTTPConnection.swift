@@ -21,7 +21,8 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
     private var decoder: HTTPRequestDecoder
     private var input = InputBuffer()
     private var outbound = OutboundQueue()
-    private var reservation: BodyReservation
+    /// The current request's share of the in-flight budget.
+    private var reservation: RequestBudget?
     private var registrationID: UInt64?
     /// When the loop will call `handleTimer`; nil when no timer entry is pending.
     private var scheduledDeadline: UInt64?
@@ -56,7 +57,6 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
             now: EventLoop.now(), readTimeout: environment.readTimeout, idleTimeout: environment.idleTimeout,
             lingerTimeout: environment.lingerTimeout)
         decoder = HTTPRequestDecoder(limits: environment.limits)
-        reservation = BodyReservation(budget: environment.budget)
         transport = environment.tls.flatMap { TLSTransport(context: $0, descriptor: descriptor) }
             ?? PlainTransport(descriptor: descriptor)
     }
@@ -255,6 +255,7 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
         var head = head
         head.clientAddress = clientAddress
         currentHead = head
+        reservation = RequestBudget(budget: environment.budget)
         machine.headReceived()
         if machine.isDraining {
             respond(environment.handler.drainingResponse(), keepAlive: false)
@@ -280,7 +281,7 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
     /// Holds budget for `bodyBytes` of the current body; past the budget the client gets 503 and the connection
     /// closes. False when that answer was given.
     private func reserveBody(upTo bodyBytes: Int) -> Bool {
-        guard !reservation.grow(to: bodyBytes) else { return true }
+        guard let reservation, !reservation.grow(to: bodyBytes) else { return true }
         let error = HTTPRequestError.overloaded(inflightLimit: environment.budget.limit)
         respond(environment.handler.errorResponse(for: error, head: currentHead), keepAlive: false)
         return false
@@ -307,6 +308,7 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
     private func dispatchToHandler(_ request: consuming HTTPRequest) {
         var request = request
         request.head.clientAddress = clientAddress
+        request.budget = reservation
         let context = preparedContext
         preparedContext = nil
         let loop = self.loop
@@ -365,7 +367,8 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
     }
 
     private func responseWritten() {
-        reservation.release()
+        reservation?.releaseAll()
+        reservation = nil
         currentHead = nil
         requestFirstByte = 0
         reportCompletion(isComplete: true)
@@ -403,7 +406,8 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
         isClosing = true
         reportCompletion(isComplete: false)
         machine.closed()
-        reservation.release()
+        reservation?.releaseAll()
+        reservation = nil
         outbound.removeAll()
         answerGivenInline = nil
         reusableBody = nil

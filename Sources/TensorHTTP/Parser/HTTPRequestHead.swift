@@ -62,6 +62,8 @@ package struct HTTPRequestHead: Sendable {
 package struct HTTPRequest: Sendable {
     package var head: HTTPRequestHead
     package var body: ByteBuffer
+    /// The in-flight budget the request holds; the handler reserves from it what it allocates for the request.
+    package var budget: RequestBudget?
 
     package init(head: HTTPRequestHead, body: ByteBuffer) {
         self.head = head

@@ -63,8 +63,11 @@ extension CodecError: ProblemConvertible {
         case .notFloatingPoint: 422
         case .notRepresentable: 406
         case .tooLarge: 413
+        case .overBudget: 503
         }
     }
+
+    package var headers: [(String, String)] { kind == .overBudget ? [("Retry-After", "1")] : [] }
 
     package var problemType: String {
         switch kind {
@@ -72,6 +75,7 @@ extension CodecError: ProblemConvertible {
         case .notFloatingPoint: "unsupported-dtype"
         case .notRepresentable: "not-acceptable"
         case .tooLarge: "body-too-large"
+        case .overBudget: "overloaded"
         }
     }
 }

@@ -1,3 +1,4 @@
+import TensorCodecs
 import TensorHTTP
 
 /// A request body's `Content-Encoding`: checked from the head, inflated on a worker.
@@ -12,11 +13,16 @@ enum RequestCoding {
         return coding
     }
 
-    /// The body as sent, or inflated: 413 past `limit`, 400 when corrupt.
-    static func inflate(_ body: ByteBuffer, coding: ContentCoding?, limit: Int) throws -> ByteBuffer {
+    /// The body as sent, or inflated: 413 past `limit`, 400 when corrupt, 503 when the in-flight budget cannot
+    /// hold the inflated bytes.
+    static func inflate(
+        _ body: ByteBuffer, coding: ContentCoding?, limit: Int, admit: @escaping MemoryAdmission
+    ) throws -> ByteBuffer {
         guard let coding else { return body }
         do {
-            return try Inflater.inflate(UnsafeRawBufferPointer(body.bytes), coding: coding, limit: limit)
+            return try Inflater.inflate(UnsafeRawBufferPointer(body.bytes), coding: coding, limit: limit, admit: admit)
+        } catch .overBudget(let bytes) {
+            throw CodecError(.overBudget, "the server cannot hold the \(bytes) bytes of the inflated body now; retry shortly")
         } catch .tooLarge(let limit) {
             throw HTTPRequestError.bodyTooLarge(limit: limit)
         } catch .corrupt(let why) {

@@ -6,12 +6,13 @@ import TensorKernels
 /// allows it (raw and `.npy` data stay in the body buffer).
 enum TensorDecoder {
     /// Also returns the JSON body's `negative_slope`, if it had one.
+    /// `admit` is asked for a JSON tensor's decoded bytes; raw and `.npy` tensors need none beyond their body.
     static func decode(
-        _ body: ByteBuffer, format: TensorFormat, headers: HTTPHeaders
+        _ body: ByteBuffer, format: TensorFormat, headers: HTTPHeaders, admit: @escaping MemoryAdmission = admitAnything
     ) throws(CodecError) -> (TensorPayload, bodySlope: Double?) {
         switch format {
         case .json:
-            let decoded = try JSONTensorReader.read(UnsafeRawBufferPointer(body.bytes))
+            let decoded = try JSONTensorReader.read(UnsafeRawBufferPointer(body.bytes), admit: admit)
             let payload = TensorPayload(dtype: decoded.dtype, shape: decoded.shape, layout: decoded.layout, storage: .bytes(decoded.data))
             return (payload, decoded.negativeSlope)
         case .octetStream:

@@ -25,7 +25,8 @@ struct TensorPayload {
         }
     }
 
-    func response(in format: TensorFormat) throws -> HTTPResponse {
+    /// `admit` is asked for a JSON answer's bytes before they are allocated.
+    func response(in format: TensorFormat, admit: @escaping MemoryAdmission = admitAnything) throws -> HTTPResponse {
         switch format {
         case .npy:
             guard dtype != .bfloat16 else {
@@ -44,7 +45,7 @@ struct TensorPayload {
                 body: [littleEndianCOrder()])
         case .json:
             let json = try withBytes(of: littleEndianCOrder()) { bytes in
-                try JSONTensorWriter.write(dtype: dtype, shape: shape, layout: layout, data: bytes)
+                try JSONTensorWriter.write(dtype: dtype, shape: shape, layout: layout, data: bytes, admit: admit)
             }
             return HTTPResponse(status: 200, contentType: format.mediaType, body: json)
         }

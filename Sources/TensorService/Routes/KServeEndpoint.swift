@@ -48,8 +48,10 @@ package struct KServeEndpoint: Sendable {
 
     /// Runs on a worker thread: inflate, decode, compute in place, answer with JSON or binary output.
     package func infer(_ request: HTTPRequest, plan: Plan) throws -> HTTPResponse {
-        let body = try RequestCoding.inflate(request.body, coding: plan.requestCoding, limit: maxBodyBytes)
-        let decoded = try KServeInferRequestDecoder.decode(UnsafeRawBufferPointer(body.bytes), headerLength: plan.headerLength)
+        let admit = request.admission
+        let body = try RequestCoding.inflate(request.body, coding: plan.requestCoding, limit: maxBodyBytes, admit: admit)
+        let decoded = try KServeInferRequestDecoder.decode(
+            UnsafeRawBufferPointer(body.bytes), headerLength: plan.headerLength, admit: admit)
         let storage: BodySegment
         switch decoded.data {
         case .json(let array): storage = .bytes(array)
@@ -58,18 +60,22 @@ package struct KServeEndpoint: Sendable {
         var tensor = TensorPayload(dtype: decoded.dtype, shape: decoded.shape, layout: .flat, storage: storage)
         tensor.compute(slope: decoded.negativeSlope ?? LeakyReLU.defaultSlope, pool: pool)
         metrics.recordElements(tensor.dtype, count: tensor.count)
-        var response = try Self.answer(decoded, tensor: tensor)
+        var response = try Self.answer(decoded, tensor: tensor, admit: admit)
         AcceptEncoding.compress(&response, coding: plan.answerCoding)
         return response
     }
 
-    private static func answer(_ request: KServeInferRequest, tensor: TensorPayload) throws -> HTTPResponse {
+    private static func answer(
+        _ request: KServeInferRequest, tensor: TensorPayload, admit: @escaping MemoryAdmission
+    ) throws -> HTTPResponse {
         var header = #"{"model_name":"\#(Route.modelName)","model_version":"\#(Route.modelVersion)","#
         if let id = request.id { header += #""id":\#(JSONText.quoted(id)),"# }
         header += #""outputs":[{"name":"output","datatype":"\#(KServeDatatype.name(of: tensor.dtype))","#
         header += #""shape":[\#(tensor.shape.map(String.init).joined(separator: ","))],"#
         guard request.wantsBinaryOutput else {
-            let data = tensor.withBytes { JSONTensorWriter.flatArray(dtype: tensor.dtype, data: $0) }
+            let data = try tensor.withBytes { bytes throws(CodecError) in
+                try JSONTensorWriter.flatArray(dtype: tensor.dtype, data: bytes, admit: admit)
+            }
             return HTTPResponse(
                 status: 200, headers: [("Content-Type", "application/json")],
                 body: [.bytes(Array((header + #""data":"#).utf8)), .bytes(data), .bytes(Array("}]}".utf8))])

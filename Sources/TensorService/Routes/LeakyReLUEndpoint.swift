@@ -61,11 +61,13 @@ package struct LeakyReLUEndpoint: Sendable {
 
     /// Runs on a worker thread. The body is computed where it lies unless it had to be inflated first.
     package func run(_ request: HTTPRequest, plan: Plan) throws -> HTTPResponse {
-        let body = try RequestCoding.inflate(request.body, coding: plan.requestCoding, limit: maxBodyBytes)
-        var (tensor, bodySlope) = try TensorDecoder.decode(body, format: plan.requestFormat, headers: request.head.headers)
+        let admit = request.admission
+        let body = try RequestCoding.inflate(request.body, coding: plan.requestCoding, limit: maxBodyBytes, admit: admit)
+        var (tensor, bodySlope) = try TensorDecoder.decode(
+            body, format: plan.requestFormat, headers: request.head.headers, admit: admit)
         tensor.compute(slope: try Self.resolveSlope(query: plan.querySlope, body: bodySlope), pool: pool)
         metrics.recordElements(tensor.dtype, count: tensor.count)
-        var response = try tensor.response(in: plan.answerFormat)
+        var response = try tensor.response(in: plan.answerFormat, admit: admit)
         response.headers.append((name: "Vary", value: "Accept, Accept-Encoding"))
         AcceptEncoding.compress(&response, coding: plan.answerCoding)
         return response
