@@ -17,7 +17,7 @@ swift_flags=(-sanitize=fuzzer,address -parse-as-library -O -g -package-name tens
 
 codec_sources() {
     ls Sources/TensorCodecs/*.swift Sources/TensorCodecs/JSON/*.swift Sources/TensorCodecs/NPY/*.swift \
-        Sources/TensorCodecs/KServe/*.swift
+        Sources/TensorCodecs/KServe/*.swift Sources/TensorCodecs/Octet/*.swift
 }
 
 # The codecs import TensorKernels: build it as a module of its own (Swift and C), instrumented the same way.

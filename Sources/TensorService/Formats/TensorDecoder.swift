@@ -16,7 +16,8 @@ enum TensorDecoder {
             let payload = TensorPayload(dtype: decoded.dtype, shape: decoded.shape, layout: decoded.layout, storage: .bytes(decoded.data))
             return (payload, decoded.negativeSlope)
         case .octetStream:
-            let header = try RawTensorHeader(headers, byteCount: body.count)
+            let header = try OctetTensorHeader(
+                dtype: headers["x-tensor-dtype"], shape: headers["x-tensor-shape"], byteCount: body.count)
             return (TensorPayload(dtype: header.dtype, shape: header.shape, layout: .nested, storage: .buffer(body, 0..<body.count)), nil)
         case .npy:
             let header = try NPYHeader.parse(UnsafeRawBufferPointer(body.bytes))
@@ -24,31 +25,6 @@ enum TensorDecoder {
                 dtype: header.dtype, shape: header.shape, layout: .nested, storage: .buffer(body, header.dataOffset..<body.count),
                 isBigEndian: header.isBigEndian, isFortranOrder: header.isFortranOrder)
             return (payload, nil)
-        }
-    }
-}
-
-/// `X-Tensor-Dtype` and `X-Tensor-Shape` of an octet-stream request, checked against the body's size.
-struct RawTensorHeader {
-    var dtype: DType
-    var shape: [Int]
-    var count: Int
-
-    init(_ headers: HTTPHeaders, byteCount: Int) throws(CodecError) {
-        dtype = try headers["x-tensor-dtype"].map { name throws(CodecError) in try DTypeName.parse(name) } ?? .float32
-        if let value = headers["x-tensor-shape"] {
-            shape = try TensorShape.parseHeader(value)
-            count = try TensorShape.elementCount(shape)
-            let expected = try TensorShape.byteCount(elements: count, itemSize: dtype.itemSize)
-            guard expected == byteCount else {
-                throw CodecError(.malformed, "X-Tensor-Shape \(shape) of \(dtype.rawValue) needs \(expected) bytes; the body has \(byteCount)")
-            }
-        } else {
-            guard byteCount % dtype.itemSize == 0 else {
-                throw CodecError(.malformed, "the body's \(byteCount) bytes are not a whole number of \(dtype.rawValue) elements (\(dtype.itemSize) bytes each)")
-            }
-            count = byteCount / dtype.itemSize
-            shape = [count]
         }
     }
 }
