@@ -2,14 +2,9 @@
 /// connections: keep it short there and move real work (decoding, kernels) to a worker, unless it takes less time
 /// than the hand-off would.
 package protocol HTTPHandler: Sendable {
-    /// Looks at the head of a request with a body before the body is read, so the body is read only when it will
-    /// be used (and `Expect: 100-continue` gets an error at once).
+    /// Decides, from its head alone, what a request is: answered at once, or handled once its body has arrived.
+    /// Called once per request, before its body is read (so `Expect: 100-continue` gets an error at once).
     func prepare(_ head: HTTPRequestHead) -> HeadDecision
-
-    /// Answers a whole request. `context` is what `prepare` returned for it, or nil when the request had no body
-    /// and was not prepared. `respond` must be called exactly once, from any thread.
-    func handle(
-        _ request: consuming HTTPRequest, context: (any Sendable)?, respond: @escaping @Sendable (HTTPResponse) -> Void)
 
     /// Renders a transport error (malformed request, timeout, limits) for the client; `head` is there when known.
     func errorResponse(for error: HTTPRequestError, head: HTTPRequestHead?) -> HTTPResponse
@@ -20,8 +15,14 @@ package protocol HTTPHandler: Sendable {
 
 /// What a handler decided from a request's head.
 package enum HeadDecision {
-    /// Send this answer at once (no `100 Continue`; the body is never read) and close the connection.
+    /// Send this answer at once. A body is never read: after a request that has one, the connection closes.
     case answer(HTTPResponse)
-    /// Read the body; `context` goes back to `handle` with the whole request, so the head is examined once.
-    case proceed(context: (any Sendable)?)
+    /// Read the body, then give the whole request to this exchange, which carries what the head decided.
+    case proceed(any PreparedExchange)
+}
+
+/// A request whose head has been examined: what it decided travels with it, typed, to the handling.
+package protocol PreparedExchange: Sendable {
+    /// Answers the whole request. `respond` must be called exactly once, from any thread.
+    func handle(_ request: consuming HTTPRequest, respond: @escaping @Sendable (HTTPResponse) -> Void)
 }

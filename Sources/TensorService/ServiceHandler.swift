@@ -1,9 +1,11 @@
+import Dispatch
 import Foundation
 import Logging
 import Synchronization
 import TensorHTTP
 
-/// The application: routes each request, runs tensor work on the worker pool and renders every error.
+/// The application: routes each request once, from its head, into an exchange that carries the decision (route
+/// and planned work) to the handling; runs tensor work on the worker pool and renders every error.
 package final class ServiceHandler: HTTPHandler {
     package let pool: WorkerPool
     package let metrics: ServiceMetrics
@@ -33,100 +35,65 @@ package final class ServiceHandler: HTTPHandler {
 
     package var isDraining: Bool { draining.load(ordering: .relaxed) }
 
+    /// The one decision per request: its route, and for the tensor routes the planned work. Everything here can be
+    /// checked before the body is read.
     package func prepare(_ head: HTTPRequestHead) -> HeadDecision {
+        let route: Route
+        switch Route.resolve(method: head.method, path: head.path) {
+        case .route(let resolved):
+            route = resolved
+        case .refused(let error, let known):
+            return .answer(problem(error, head: head, route: known))
+        }
+        let action: RoutedExchange.Action
         do {
-            return .proceed(context: try prepareRequest(head))
+            action = try self.action(for: route, head: head)
         } catch {
-            let exchange = observer.begin(head, bodyBytes: 0)
-            return .answer(observer.finish(exchange, ProblemRenderer.response(for: error, path: head.path, logger: logger)))
+            return .answer(problem(error, head: head, route: route))
         }
+        return .proceed(RoutedExchange(route: route, action: action, service: self))
     }
 
-    package func handle(
-        _ request: consuming HTTPRequest, context: (any Sendable)?, respond: @escaping @Sendable (HTTPResponse) -> Void
-    ) {
-        let head = request.head
-        let prepared: PreparedRequest
-        if let context = context as? PreparedRequest {
-            prepared = context
-        } else {
-            // A request without a body was not prepared from its head alone.
-            do {
-                prepared = try prepareRequest(head)
-            } catch {
-                let exchange = observer.begin(head, bodyBytes: request.body.count)
-                respond(observer.finish(exchange, ProblemRenderer.response(for: error, path: head.path, logger: logger)))
-                return
-            }
-        }
-        let exchange = observer.begin(head, route: prepared.route, bodyBytes: request.body.count)
-        let observer = self.observer
-        dispatch(request, prepared) { response in respond(observer.finish(exchange, response)) }
-    }
-
-    /// What a head decides: its route and, for the tensor routes, the planned work. Everything here can be checked
-    /// before the body is read, so `Expect: 100-continue` gets its errors early.
-    private struct PreparedRequest: Sendable {
-        var route: Route
-        var work: (@Sendable (HTTPRequest) throws -> HTTPResponse)?
-        /// Whether the body must be inflated first (its Content-Encoding is gzip or deflate).
-        var isBodyCompressed = false
-    }
-
-    private func prepareRequest(_ head: HTTPRequestHead) throws(ServiceError) -> PreparedRequest {
-        let route = try Route.resolve(method: head.method, path: head.path)
+    /// What answering `route` takes: a response made at once, or tensor work for a worker.
+    private func action(for route: Route, head: HTTPRequestHead) throws(ServiceError) -> RoutedExchange.Action {
         switch route {
         case .leakyReLU:
             let plan = try LeakyReLUEndpoint.plan(for: head)
             let endpoint = self.endpoint
-            return PreparedRequest(
-                route: route, work: { request in try endpoint.run(request, plan: plan) },
-                isBodyCompressed: plan.requestCoding != nil)
+            return .tensorWork({ request in try endpoint.run(request, plan: plan) }, isBodyCompressed: plan.requestCoding != nil)
         case .infer:
             let plan = try KServeEndpoint.plan(for: head)
             let kserve = self.kserve
-            return PreparedRequest(
-                route: route, work: { request in try kserve.infer(request, plan: plan) },
-                isBodyCompressed: plan.requestCoding != nil)
-        default:
-            return PreparedRequest(route: route, work: nil)
-        }
-    }
-
-    private func dispatch(
-        _ request: consuming HTTPRequest, _ prepared: PreparedRequest, respond: @escaping @Sendable (HTTPResponse) -> Void
-    ) {
-        if let work = prepared.work {
-            runOnWorker(request, route: prepared.route, work: work, isBodyCompressed: prepared.isBodyCompressed, respond: respond)
-            return
-        }
-        let head = request.head
-        switch prepared.route {
+            return .tensorWork({ request in try kserve.infer(request, plan: plan) }, isBodyCompressed: plan.requestCoding != nil)
         case .healthz:
-            respond(Self.statusResponse(200, "ok"))
+            return .immediate { _ in Self.statusResponse(200, "ok") }
         case .readyz:
-            if isDraining {
-                respond(ProblemRenderer.response(
+            return .immediate { service in
+                guard service.isDraining else { return Self.statusResponse(200, "ready") }
+                return ProblemRenderer.response(
                     for: ServiceError.unavailable("The server is draining and takes no new work."), path: head.path,
-                    logger: logger))
-            } else {
-                respond(Self.statusResponse(200, "ready"))
+                    logger: service.logger)
             }
         case .openAPI:
-            respond(HTTPResponse(status: 200, contentType: "application/yaml", body: OpenAPIDocument.bytes))
+            return .immediate { _ in HTTPResponse(status: 200, contentType: "application/yaml", body: OpenAPIDocument.bytes) }
         case .metrics:
-            let text = serverStatistics.withLock { $0 }.map { metrics.exposition(server: $0, pool: pool) } ?? []
-            respond(HTTPResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: text))
+            return .immediate { service in
+                let text = service.serverStatistics.withLock { $0 }.map {
+                    service.metrics.exposition(server: $0, pool: service.pool)
+                } ?? []
+                return HTTPResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: text)
+            }
         case .serverMetadata:
-            respond(KServeEndpoint.serverMetadata())
+            return .immediate { _ in KServeEndpoint.serverMetadata() }
         case .serverLive:
-            respond(KServeEndpoint.json("{\"live\":true}"))
+            return .immediate { _ in KServeEndpoint.json("{\"live\":true}") }
         case .serverReady, .modelReady:
-            respond(KServeEndpoint.json(isDraining ? "{\"ready\":false}" : "{\"ready\":true}", status: isDraining ? 503 : 200))
+            return .immediate { service in
+                KServeEndpoint.json(
+                    service.isDraining ? "{\"ready\":false}" : "{\"ready\":true}", status: service.isDraining ? 503 : 200)
+            }
         case .modelMetadata:
-            respond(KServeEndpoint.modelMetadata())
-        case .leakyReLU, .infer:
-            preconditionFailure("tensor routes are prepared with their work")
+            return .immediate { _ in KServeEndpoint.modelMetadata() }
         }
     }
 
@@ -136,7 +103,7 @@ package final class ServiceHandler: HTTPHandler {
     static let maxBodyBytesRunInPlace = 4096
 
     /// Runs planned work on a worker (or here, when it is small and the pool idle); a full queue is 503.
-    private func runOnWorker(
+    fileprivate func runTensorWork(
         _ request: consuming HTTPRequest, route: Route, work: @escaping @Sendable (HTTPRequest) throws -> HTTPResponse,
         isBodyCompressed: Bool, respond: @escaping @Sendable (HTTPResponse) -> Void
     ) {
@@ -155,20 +122,64 @@ package final class ServiceHandler: HTTPHandler {
         }
     }
 
+    fileprivate func observed(_ head: HTTPRequestHead, route: Route, bodyBytes: Int) -> RequestObserver.Exchange {
+        observer.begin(head, route: route, bodyBytes: bodyBytes)
+    }
+
+    fileprivate func finish(_ exchange: RequestObserver.Exchange, _ response: HTTPResponse) -> HTTPResponse {
+        observer.finish(exchange, response)
+    }
+
+    private func problem(_ error: any Error, head: HTTPRequestHead, route: Route?) -> HTTPResponse {
+        observer.finish(
+            observer.begin(head, route: route, bodyBytes: 0), ProblemRenderer.response(for: error, path: head.path, logger: logger))
+    }
+
     package func errorResponse(for error: HTTPRequestError, head: HTTPRequestHead?) -> HTTPResponse {
-        observer.finish(observer.begin(head, bodyBytes: 0), ProblemRenderer.response(for: error, path: head?.path, logger: logger))
+        // A transport error never reached `prepare`: its route (for metrics and logs) is matched here, once.
+        let route = head.flatMap { head in try? Route.match(head.path) }
+        return observer.finish(
+            observer.begin(head, route: route, bodyBytes: 0),
+            ProblemRenderer.response(for: error, path: head?.path, logger: logger))
     }
 
     package func drainingResponse() -> HTTPResponse {
         observer.finish(
-            observer.begin(nil, bodyBytes: 0),
+            observer.begin(nil, route: nil, bodyBytes: 0),
             ProblemRenderer.response(
                 for: ServiceError.unavailable("The server is shutting down; send this request again elsewhere."), path: nil,
                 logger: logger))
     }
 
-    private static func statusResponse(_ status: Int, _ text: String) -> HTTPResponse {
+    fileprivate static func statusResponse(_ status: Int, _ text: String) -> HTTPResponse {
         HTTPResponse(status: status, contentType: "application/json", body: Array("{\"status\":\"\(text)\"}".utf8))
+    }
+}
+
+/// A request routed from its head: its route and what answering it takes, decided once.
+private struct RoutedExchange: PreparedExchange {
+    enum Action: Sendable {
+        /// An answer made on the spot (health, metadata, metrics), from the service's state at handling time.
+        case immediate(@Sendable (ServiceHandler) -> HTTPResponse)
+        /// Inflate, decode, compute and encode a tensor, on a worker unless it is small.
+        case tensorWork(@Sendable (HTTPRequest) throws -> HTTPResponse, isBodyCompressed: Bool)
+    }
+
+    let route: Route
+    let action: Action
+    let service: ServiceHandler
+
+    func handle(_ request: consuming HTTPRequest, respond: @escaping @Sendable (HTTPResponse) -> Void) {
+        let exchange = service.observed(request.head, route: route, bodyBytes: request.body.count)
+        let service = self.service
+        switch action {
+        case .immediate(let answer):
+            respond(service.finish(exchange, answer(service)))
+        case .tensorWork(let work, let isBodyCompressed):
+            service.runTensorWork(request, route: route, work: work, isBodyCompressed: isBodyCompressed) { response in
+                respond(service.finish(exchange, response))
+            }
+        }
     }
 }
 

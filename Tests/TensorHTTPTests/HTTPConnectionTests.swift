@@ -44,6 +44,18 @@ import Testing
         #expect(get.bodyText == "GET /hello", "no stray body bytes came before this answer")
     }
 
+    @Test("An answer decided from the head keeps a body-less request's connection, and closes one with a body")
+    func answersFromTheHead() throws {
+        let harness = try ConnectionHarness()
+        let client = harness.client
+        #expect(try client.request("GET", "/refused").status == 403)
+        #expect(try client.request("GET", "/still-here").bodyText == "GET /still-here")
+        try client.send("POST /refused HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\n")
+        let refused = try client.readResponse()
+        #expect(refused.status == 403 && refused.header("connection") == "close")
+        #expect(client.isClosedByServer())
+    }
+
     @Test func anAnswerFromAnotherThreadIsWritten() throws {
         let harness = try ConnectionHarness()
         let answer = try harness.client.request("POST", "/elsewhere", body: Array("tensor".utf8))
@@ -116,14 +128,14 @@ import Testing
 }
 
 /// A handler with a few behaviours the connection tests need, reachable by path.
-private final class EchoHandler: HTTPHandler {
+private final class EchoHandler: HTTPHandler, PreparedExchange {
     let largeAnswersGiven = Atomic<Int>(0)
 
-    func prepare(_ head: HTTPRequestHead) -> HeadDecision { .proceed(context: nil) }
+    func prepare(_ head: HTTPRequestHead) -> HeadDecision {
+        head.path == "/refused" ? .answer(HTTPResponse(status: 403, contentType: "text/plain", body: Array("no".utf8))) : .proceed(self)
+    }
 
-    func handle(
-        _ request: consuming HTTPRequest, context: (any Sendable)?, respond: @escaping @Sendable (HTTPResponse) -> Void
-    ) {
+    func handle(_ request: consuming HTTPRequest, respond: @escaping @Sendable (HTTPResponse) -> Void) {
         let head = request.head
         let body = request.body.array
         switch head.path {

@@ -176,12 +176,20 @@ import TensorTestSupport
             let gzipped = Deflater.gzip([.bytes(large)], totalCount: large.count)
             #expect(try client.request(
                 "POST", "/ops/leaky_relu", headers: octet + [("Content-Encoding", "gzip")], body: gzipped).status == 200)
-            // Occupy both workers.
+            // Occupy both workers. A worker counts itself free a moment after its last answer has left, so each
+            // blocking job is retried until taken.
             let gate = DispatchSemaphore(value: 0)
             let started = DispatchSemaphore(value: 0)
-            for _ in 0..<2 { #expect(server.service.pool.submit { started.signal(); gate.wait() } == .accepted) }
-            started.wait()
-            started.wait()
+            for _ in 0..<2 {
+                var taken = false
+                for _ in 0..<10_000 where !taken {
+                    taken = server.service.pool.submit { started.signal(); gate.wait() } == .accepted
+                    if !taken { usleep(1000) }
+                }
+                #expect(taken)
+            }
+            #expect(started.wait(timeout: .now() + 30) == .success)
+            #expect(started.wait(timeout: .now() + 30) == .success)
             let refused = try client.request("POST", "/ops/leaky_relu", headers: octet, body: large)
             expectProblem(refused, status: 503, type: "unavailable")
             #expect(refused.header("retry-after") == "1")

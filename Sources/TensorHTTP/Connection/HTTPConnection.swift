@@ -32,8 +32,8 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
     private var isWritable = true
     private var isClosing = false
     private var currentHead: HTTPRequestHead?
-    /// What the handler's `prepare` returned for the request whose body is being read.
-    private var preparedContext: (any Sendable)?
+    /// What the handler decided from the head of the request whose body is being read.
+    private var preparedExchange: (any PreparedExchange)?
     /// An answer the handler gave while still inside `handle` (small work computed on this thread).
     private var answerGivenInline: HTTPResponse?
     /// When the current request's first byte arrived (0: none yet).
@@ -261,16 +261,16 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
             respond(environment.handler.drainingResponse(), keepAlive: false)
             return true
         }
-        // Only a request with a body is prepared from its head: without one there is nothing to save by it.
-        preparedContext = nil
-        if head.framing != .none {
-            switch environment.handler.prepare(head) {
-            case .answer(let early):
-                respond(early, keepAlive: false)
-                return true
-            case .proceed(let context):
-                preparedContext = context
-            }
+        switch environment.handler.prepare(head) {
+        case .answer(let early) where head.framing != .none:
+            // The body is never read, so the connection cannot be kept.
+            respond(early, keepAlive: false)
+            return true
+        case .answer(let early):
+            // Nothing to skip: answered like any request once its (empty) body is complete, keeping the connection.
+            preparedExchange = ImmediateAnswer(response: early)
+        case .proceed(let exchange):
+            preparedExchange = exchange
         }
         guard reserveBody(upTo: head.declaredBodyBytes) else { return true }
         decoder.beginBody(reusing: takeReusableBody())
@@ -309,10 +309,10 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
         var request = request
         request.head.clientAddress = clientAddress
         request.budget = reservation
-        let context = preparedContext
-        preparedContext = nil
+        guard let exchange = preparedExchange else { preconditionFailure("a request completed without its head's decision") }
+        preparedExchange = nil
         let loop = self.loop
-        environment.handler.handle(request, context: context) { [self] response in
+        exchange.handle(request) { [self] response in
             // Small work runs right here, inside `handle`: keep its answer for `pump`, which is still on the stack,
             // rather than write from inside the handler. A worker's answer comes back through the loop.
             if loop.isCurrent {
@@ -416,4 +416,11 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
         Syscall.close(descriptor)
         environment.connectionClosed(self)
     }
+}
+
+/// A head's answer for a request without a body: given when the request is complete, like any other.
+private struct ImmediateAnswer: PreparedExchange {
+    let response: HTTPResponse
+
+    func handle(_ request: consuming HTTPRequest, respond: @escaping @Sendable (HTTPResponse) -> Void) { respond(response) }
 }

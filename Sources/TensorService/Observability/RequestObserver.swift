@@ -24,20 +24,11 @@ package struct RequestObserver: Sendable {
     /// Client-controlled text in a log line is cut to this many bytes, so a line stays bounded.
     static let maxLoggedTextBytes = 256
 
-    /// Starts an exchange whose route is not known yet (an error, possibly before any route matched).
-    func begin(_ head: HTTPRequestHead?, bodyBytes: Int) -> Exchange {
-        let route = head.flatMap { try? Route.match($0.path) }.map(\.rawValue) ?? "unmatched"
-        return exchange(head, route: route, bodyBytes: bodyBytes)
-    }
-
-    /// Starts an exchange routed to `route`.
-    func begin(_ head: HTTPRequestHead, route: Route, bodyBytes: Int) -> Exchange {
-        exchange(head, route: route.rawValue, bodyBytes: bodyBytes)
-    }
-
-    private func exchange(_ head: HTTPRequestHead?, route: String, bodyBytes: Int) -> Exchange {
+    /// Starts an exchange; `route` is what the request was routed to, nil when none (labelled `unmatched`).
+    func begin(_ head: HTTPRequestHead?, route: Route?, bodyBytes: Int) -> Exchange {
         Exchange(
-            method: head.map { Self.methodLabel($0.method) } ?? "-", route: route, requestID: Self.requestID(from: head),
+            method: head.map { Self.methodLabel($0.method) } ?? "-", route: route?.rawValue ?? "unmatched",
+            requestID: Self.requestID(from: head),
             bytesIn: bodyBytes, clientAddress: head?.clientAddress ?? "",
             userAgent: Self.bounded(head?.headers["user-agent"] ?? ""), target: Self.bounded(head?.target ?? ""),
             isHead: head?.method == "HEAD")

@@ -26,13 +26,26 @@ package enum Route: String, CaseIterable, Sendable {
         }
     }
 
-    /// The route for a request, or the 404/405 to answer instead.
-    package static func resolve(method: String, path: Substring) throws(ServiceError) -> Route {
-        guard let route = try match(path) else { throw .notFound(path) }
-        guard route.allowedMethods.contains(method) else {
-            throw .methodNotAllowed(method, allowed: route.allowedMethods)
+    /// What a request's method and path resolve to: a route, or the 404/405 to answer (with the route a 405 names,
+    /// which metrics and logs keep).
+    package enum Resolution: Sendable {
+        case route(Route)
+        case refused(ServiceError, route: Route?)
+    }
+
+    /// The one place a request's route is decided.
+    package static func resolve(method: String, path: Substring) -> Resolution {
+        let matched: Route?
+        do {
+            matched = try match(path)
+        } catch {
+            return .refused(error, route: nil)
         }
-        return route
+        guard let route = matched else { return .refused(.notFound(path), route: nil) }
+        guard route.allowedMethods.contains(method) else {
+            return .refused(.methodNotAllowed(method, allowed: route.allowedMethods), route: route)
+        }
+        return .route(route)
     }
 
     /// The route for a path whatever the method; nil when none, a 404 error for an unknown model.
