@@ -39,7 +39,8 @@ build_kernels() {
 case "$target" in
 http)
     sources=$(ls Sources/TensorHTTP/Parser/*.swift Sources/TensorHTTP/Socket/ByteBuffer.swift Sources/TensorHTTP/Socket/BufferPool.swift \
-        Sources/TensorHTTP/Socket/InputBuffer.swift Sources/TensorHTTP/Locked.swift)
+        Sources/TensorHTTP/Socket/InputBuffer.swift Sources/TensorHTTP/Locked.swift \
+        Sources/TensorHTTP/Connection/RequestBudget.swift Sources/TensorHTTP/Connection/InflightBudget.swift)
     harness=Tests/Fuzz/Harness/FuzzHTTP.swift
     c_sources=""
     ;;

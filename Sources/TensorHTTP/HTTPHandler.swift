@@ -9,8 +9,9 @@ package protocol HTTPHandler: Sendable {
     /// Renders a transport error (malformed request, timeout, limits) for the client; `head` is there when known.
     func errorResponse(for error: HTTPRequestError, head: HTTPRequestHead?) -> HTTPResponse
 
-    /// The answer to a pipelined request that was not started before the server began to drain.
-    func drainingResponse() -> HTTPResponse
+    /// The answer to a pipelined request, whose head is `head`, that was not started before the server began to
+    /// drain.
+    func drainingResponse(head: HTTPRequestHead) -> HTTPResponse
 }
 
 /// What a handler decided from a request's head.

@@ -46,15 +46,16 @@ package final class HTTPServer: EventLoopHandler, @unchecked Sendable {
 
         package init(budget: InflightBudget) { self.budget = budget }
 
-        /// Bytes written to and read from sockets (after TLS, before gzip).
+        /// Bytes of answers handed to connections for writing, and bytes read from them; plain text (inside TLS),
+        /// compressed bodies as compressed.
         package var sentBytes: Int { sent.load(ordering: .relaxed) }
         package var receivedBytes: Int { received.load(ordering: .relaxed) }
-        package var openConnectionCount: Int { connections.load(ordering: .relaxed) }
+        package var openConnectionCount: Int { connections.load(ordering: .sequentiallyConsistent) }
 
         func recordSent(_ bytes: Int) { sent.add(bytes, ordering: .relaxed) }
         func recordReceived(_ bytes: Int) { received.add(bytes, ordering: .relaxed) }
         func connectionOpened() { connections.add(1, ordering: .relaxed) }
-        func connectionClosed() { connections.subtract(1, ordering: .relaxed) }
+        func connectionClosed() { connections.subtract(1, ordering: .sequentiallyConsistent) }
     }
 
     package init(configuration: HTTPServerConfiguration, handler: any HTTPHandler, logger: Logger) throws(SystemError) {
@@ -99,11 +100,15 @@ package final class HTTPServer: EventLoopHandler, @unchecked Sendable {
     private func acceptPending() {
         acceptLoop.assertInLoop()
         guard let listener else { return }
-        while !isAcceptPaused.load(ordering: .relaxed) {
+        while !isAcceptPaused.load(ordering: .sequentiallyConsistent) {
             if openConnectionCount >= configuration.maxConnections {
-                isAcceptPaused.store(true, ordering: .relaxed)
+                // Sequentially consistent, like the closing side (count, then flag): one of the two always sees the
+                // other's write, so accepting cannot stay paused with a free slot.
+                isAcceptPaused.store(true, ordering: .sequentiallyConsistent)
                 // A connection may have closed between the check and the flag: look again.
-                if openConnectionCount < configuration.maxConnections { isAcceptPaused.store(false, ordering: .relaxed) }
+                if openConnectionCount < configuration.maxConnections {
+                    isAcceptPaused.store(false, ordering: .sequentiallyConsistent)
+                }
                 continue
             }
             let accepted: (descriptor: Int32, address: String)?
@@ -113,7 +118,7 @@ package final class HTTPServer: EventLoopHandler, @unchecked Sendable {
                 if error.code == ECONNABORTED { continue }
                 // Out of descriptors or memory: pause accepting briefly rather than spin on the error.
                 logger.warning("accept failed", metadata: ["error": "\(error)"])
-                isAcceptPaused.store(true, ordering: .relaxed)
+                isAcceptPaused.store(true, ordering: .sequentiallyConsistent)
                 DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(100)) { [self] in
                     acceptLoop.execute { [self] in resumeAccepting() }
                 }
@@ -155,7 +160,7 @@ package final class HTTPServer: EventLoopHandler, @unchecked Sendable {
 
     private func resumeAccepting() {
         acceptLoop.assertInLoop()
-        guard isAcceptPaused.exchange(false, ordering: .relaxed) else { return }
+        guard isAcceptPaused.exchange(false, ordering: .sequentiallyConsistent) else { return }
         acceptPending()
     }
 
@@ -163,7 +168,7 @@ package final class HTTPServer: EventLoopHandler, @unchecked Sendable {
         registry.withLock { _ = $0.connections.removeValue(forKey: ObjectIdentifier(connection)) }
         statistics.connectionClosed()
         openConnections.leave()
-        if isAcceptPaused.load(ordering: .relaxed) {
+        if isAcceptPaused.load(ordering: .sequentiallyConsistent) {
             acceptLoop.execute { [self] in
                 if openConnectionCount < configuration.maxConnections { resumeAccepting() }
             }

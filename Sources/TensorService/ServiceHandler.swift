@@ -143,11 +143,12 @@ package final class ServiceHandler: HTTPHandler {
             ProblemRenderer.response(for: error, path: head?.path, logger: logger))
     }
 
-    package func drainingResponse() -> HTTPResponse {
+    package func drainingResponse(head: HTTPRequestHead) -> HTTPResponse {
+        // Never prepared: its route (for metrics and logs) is matched here, once.
         observer.finish(
-            observer.begin(nil, route: nil, bodyBytes: 0),
+            observer.begin(head, route: try? Route.match(head.path), bodyBytes: 0),
             ProblemRenderer.response(
-                for: ServiceError.unavailable("The server is shutting down; send this request again elsewhere."), path: nil,
+                for: ServiceError.unavailable("The server is shutting down; send this request again elsewhere."), path: head.path,
                 logger: logger))
     }
 

@@ -32,6 +32,8 @@ package final class WorkerPool: Sendable {
     private let runningJobs = Atomic<Int>(0)
     /// Jobs accepted and not yet started: a caller must not overtake them.
     private let waitingJobs = Atomic<Int>(0)
+    /// Worker threads running a job or a piece of one now (jobs run in place on callers are not counted here).
+    private let busyWorkers = Atomic<Int>(0)
 
     private struct State {
         var jobs = JobRing()
@@ -54,12 +56,12 @@ package final class WorkerPool: Sendable {
     /// Jobs waiting for a thread.
     package var queueDepth: Int { state.withLock { $0.jobs.count } }
 
-    /// Queues `job`, or refuses when every worker has a job and `maxQueue` more already wait. With `maxQueue` 0 a
-    /// job is taken exactly when a worker is free to start it.
+    /// Queues `job`, or refuses when every worker thread is busy and `maxQueue` more jobs already wait. With
+    /// `maxQueue` 0 a job is taken when a worker thread is free to start it.
     package func submit(_ job: @escaping Job) -> SubmitResult {
         let accepted = state.withLock { state -> Bool in
-            // Jobs in the queue go first to the workers that are free now; only the rest count against maxQueue.
-            let freeWorkers = max(0, threadCount - runningJobs.load(ordering: .relaxed))
+            // Jobs in the queue go first to the worker threads free now; only the rest count against maxQueue.
+            let freeWorkers = max(0, threadCount - busyWorkers.load(ordering: .relaxed))
             guard !state.isStopped, state.jobs.count < maxQueue + freeWorkers else { return false }
             state.jobs.append(job)
             // Counted under the lock, so a worker that takes the job cannot uncount it first.
@@ -118,17 +120,24 @@ package final class WorkerPool: Sendable {
         while true {
             wakeups.wait()
             let (job, isPiece) = state.withLock { state -> (Job?, Bool) in
-                if !state.helpers.isEmpty { return (state.helpers.removeFirst(), true) }
+                if !state.helpers.isEmpty {
+                    busyWorkers.add(1, ordering: .relaxed)
+                    return (state.helpers.removeFirst(), true)
+                }
                 guard let job = state.jobs.popFirst() else { return (nil, false) }
+                // Counted under the lock, so `submit` never sees a job neither queued nor running.
+                busyWorkers.add(1, ordering: .relaxed)
                 runningJobs.add(1, ordering: .relaxed)
                 waitingJobs.subtract(1, ordering: .relaxed)
                 return (job, false)
             }
             if let job, isPiece {
                 job()
+                busyWorkers.subtract(1, ordering: .relaxed)
             } else if let job {
                 job()
                 runningJobs.subtract(1, ordering: .relaxed)
+                busyWorkers.subtract(1, ordering: .relaxed)
             } else if state.withLock({ $0.isStopped }) {
                 return
             }

@@ -21,11 +21,43 @@ import Testing
         #expect(try client.request("GET", "/again").bodyText == "GET /again", "the connection is kept")
     }
 
-    @Test func pipelinedRequestsAreAnsweredInOrder() throws {
+    @Test("Pipelined requests are answered in order, across the turns a busy connection yields between")
+    func pipelinedRequestsAreAnsweredInOrder() throws {
         let harness = try ConnectionHarness()
         let client = harness.client
-        try client.send((1...5).map { "GET /\($0) HTTP/1.1\r\nHost: x\r\n\r\n" }.joined())
-        for index in 1...5 { #expect(try client.readResponse().bodyText == "GET /\(index)") }
+        try client.send((1...100).map { "GET /\($0) HTTP/1.1\r\nHost: x\r\n\r\n" }.joined())
+        for index in 1...100 { #expect(try client.readResponse().bodyText == "GET /\(index)") }
+    }
+
+    @Test("A client that sends its request and its FIN together is answered, then closed at once")
+    func halfClosedClient() throws {
+        let harness = try ConnectionHarness()
+        let client = harness.client
+        // The loop is held while both arrive, so one edge reports them together, as when a client's request and
+        // FIN reach an idle connection at once.
+        let (held, release) = (DispatchSemaphore(value: 0), DispatchSemaphore(value: 0))
+        harness.loop.execute {
+            held.signal()
+            release.wait()
+        }
+        held.wait()
+        try client.send("GET /last HTTP/1.1\r\nHost: x\r\n\r\n")
+        shutdown(client.descriptor, Int32(SHUT_WR))
+        release.signal()
+        #expect(try client.readResponse().bodyText == "GET /last")
+        #expect(harness.waitUntilClosed(), "closed on the end of the stream, not at the idle timeout")
+    }
+
+    @Test("A drain that begins while an answer is being written closes the connection once it has left")
+    func drainWhileWriting() throws {
+        let harness = try ConnectionHarness()
+        let client = harness.client
+        try client.send("POST /large HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nbody")
+        #expect(harness.waitUntil { harness.handler.largeAnswersGiven.load(ordering: .relaxed) == 1 })
+        harness.connection.beginDrain()
+        let answer = try client.readResponse()
+        #expect(answer.status == 200 && answer.body.count == 8 << 20)
+        #expect(harness.waitUntilClosed(), "closed after the answer, not at the idle timeout")
     }
 
     @Test("HEAD gets its GET's status and Content-Length and no body; the next answer follows at once")
@@ -158,7 +190,7 @@ private final class EchoHandler: HTTPHandler, PreparedExchange {
         HTTPResponse(status: error.status, contentType: "text/plain", body: Array("\(error)".utf8))
     }
 
-    func drainingResponse() -> HTTPResponse { HTTPResponse(status: 503, contentType: "text/plain", body: Array("draining".utf8)) }
+    func drainingResponse(head: HTTPRequestHead) -> HTTPResponse { HTTPResponse(status: 503, contentType: "text/plain", body: Array("draining".utf8)) }
 }
 
 /// A started connection on one end of a socket pair and a blocking client on the other.

@@ -144,3 +144,20 @@ def test_head_on_a_raw_connection_is_followed_by_the_next_answer_at_once(server)
         first_end = received.index(b"\r\n\r\n") + 4
         assert received.startswith(b"HTTP/1.1 404 ")
         assert received[first_end:].startswith(b"HTTP/1.1 200 "), "a HEAD answer must not carry its body"
+
+
+def test_a_client_that_half_closes_after_its_request_is_answered_and_closed(server):
+    """`nc -N` style: the request and the FIN arrive together; the answer comes, then the end of the stream, not
+    an idle connection held until the idle timeout."""
+    for _ in range(20):
+        with socket.create_connection(("127.0.0.1", server.port)) as connection:
+            connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            connection.shutdown(socket.SHUT_WR)
+            connection.settimeout(30)
+            received = b""
+            while True:
+                chunk = connection.recv(4096)
+                if not chunk:
+                    break
+                received += chunk
+            assert received.startswith(b"HTTP/1.1 200 ") and received.endswith(b'{"status":"ok"}')

@@ -1,7 +1,8 @@
 /// The life of one connection and its timeouts, as a value: events in, actions out, time passed in.
 ///
 /// No I/O here, so keep-alive, lingering, timeout and drain rules are tested on a fake clock without sleeping.
-/// Whether a connection is kept after an answer, lingers or closes is decided here and nowhere else.
+/// Whether a connection is kept after an answer, lingers or closes is decided here; the connection closes on its
+/// own only when the peer or the socket ends it (end of stream, reset, a failed read or write).
 /// Times are monotonic nanoseconds.
 package struct ConnectionStateMachine: Equatable, Sendable {
     package enum Phase: Equatable, Sendable {
@@ -96,9 +97,10 @@ package struct ConnectionStateMachine: Equatable, Sendable {
         if case .writing(_, let keepAlive) = phase { phase = .writing(lastProgress: now, keepAlive: keepAlive) }
     }
 
-    /// The answer is out: read the next request, or linger and close.
-    package mutating func responseSent(now: UInt64) -> AfterResponse {
-        guard case .writing(_, true) = phase else {
+    /// The answer is out: read the next request, or linger and close. A drain that began while the answer was being
+    /// written closes the connection too, unless requests are already pipelined behind it (they get 503).
+    package mutating func responseSent(now: UInt64, hasPipelinedInput: () -> Bool = { false }) -> AfterResponse {
+        guard case .writing(_, true) = phase, !isDraining || hasPipelinedInput() else {
             phase = .lingering(until: now &+ lingerTimeout)
             return .linger
         }

@@ -1,3 +1,5 @@
+import Glibc
+
 /// How a connection moves bytes: straight through its socket, or through TLS. The connection does not know which.
 ///
 /// Used on the connection's event loop only.
@@ -65,4 +67,15 @@ final class PlainTransport: ConnectionTransport {
     }
 
     func shutdownOutput() { Syscall.shutdownOutput(descriptor) }
+}
+
+/// Stands in for a TLS session that could not be created: its handshake fails, so the connection closes.
+final class FailedTransport: ConnectionTransport {
+    var isReady: Bool { false }
+    var hasBufferedInput: Bool { false }
+    var tracksReadinessExactly: Bool { false }
+    func advanceHandshake() -> TransportProgress { .failed }
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> TransportRead { .end }
+    func write(_ outbound: OutboundQueue) throws(SystemError) -> Int? { throw SystemError(code: EPROTO, call: "SSL_new") }
+    func shutdownOutput() {}
 }

@@ -31,6 +31,11 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
     /// The socket may take bytes: set by a writable edge, cleared by a write that would block.
     private var isWritable = true
     private var isClosing = false
+    /// The peer sent FIN: its end of the stream is in the socket, so a short read no longer means "drained" (the
+    /// read that returns 0 must still happen, and no further edge will announce it).
+    private var hasPeerClosedInput = false
+    /// True while the handler's `handle` runs on this thread: an answer given then is picked up by `pump`.
+    private var isInsideHandle = false
     private var currentHead: HTTPRequestHead?
     /// What the handler decided from the head of the request whose body is being read.
     private var preparedExchange: (any PreparedExchange)?
@@ -45,6 +50,9 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
     private var reusableBody: ByteBuffer?
 
     private static let readChunkBytes = 64 * 1024
+    /// Steps (a read, a decoded request, a write) one connection takes before letting the others run: a keep-alive
+    /// request takes about five.
+    private static let stepsPerTurn = 32
     /// Bodies kept for reuse are at most this large, so idle connections hold little memory (16 MiB at 1,024).
     private static let maxReusableBodyBytes = 16 * 1024
 
@@ -57,8 +65,12 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
             now: EventLoop.now(), readTimeout: environment.readTimeout, idleTimeout: environment.idleTimeout,
             lingerTimeout: environment.lingerTimeout)
         decoder = HTTPRequestDecoder(limits: environment.limits)
-        transport = environment.tls.flatMap { TLSTransport(context: $0, descriptor: descriptor) }
-            ?? PlainTransport(descriptor: descriptor)
+        if let tls = environment.tls {
+            // No TLS session (out of memory): the connection closes at its first event rather than speak plain HTTP.
+            transport = TLSTransport(context: tls, descriptor: descriptor) ?? FailedTransport()
+        } else {
+            transport = PlainTransport(descriptor: descriptor)
+        }
     }
 
     /// Registers with the loop and reads what has already arrived. Called once, on the loop.
@@ -101,6 +113,7 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
             close()
             return
         }
+        if events.contains(.readHangup) { hasPeerClosedInput = true }
         if !events.isDisjoint(with: [.readable, .readHangup]) || !transport.tracksReadinessExactly { isReadable = true }
         if events.contains(.writable) || !transport.tracksReadinessExactly { isWritable = true }
         pump()
@@ -125,7 +138,15 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
     /// Does everything the connection can do now, in order: handshake, write, hand over an answer made inline,
     /// decode buffered input, read. Returns when it must wait for the socket, a worker or a timer.
     private func pump() {
+        // A turn is bounded, so a client streaming bytes or pipelining small requests cannot hold the loop's other
+        // connections and timers; edge-triggered, a connection that yields with work left queues its next turn.
+        var stepsLeft = Self.stepsPerTurn
         while !isClosing {
+            guard stepsLeft > 0 else {
+                loop.execute { [self] in pump() }
+                return
+            }
+            stepsLeft -= 1
             if !transport.isReady {
                 guard advanceHandshake() else { return }
             }
@@ -187,7 +208,7 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
             close()
         case .bytes(let count):
             environment.statistics.recordReceived(count)
-            if count < requested && transport.tracksReadinessExactly { isReadable = false }
+            if count < requested && transport.tracksReadinessExactly && !hasPeerClosedInput { isReadable = false }
             if machine.readsRequests {
                 noteRequestBytes()
                 // A body read straight into its buffer never passes through the input: decode to notice its end.
@@ -221,7 +242,8 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
             }
             if let received = decoder.chunkedBodyByteCount, !reserveBody(upTo: received) { return true }
             guard let event else {
-                // A drain answers what was pipelined before it (503), but drops a partial request.
+                // Draining with nothing more to read: close. (Bytes still pipelined are read and answered 503, or 408
+                // if they never make a whole request.)
                 if machine.isDraining && !isRequestInFlight && !hasPipelinedInput {
                     close()
                     return true
@@ -258,7 +280,7 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
         reservation = RequestBudget(budget: environment.budget)
         machine.headReceived()
         if machine.isDraining {
-            respond(environment.handler.drainingResponse(), keepAlive: false)
+            respond(environment.handler.drainingResponse(head: head), keepAlive: false)
             return true
         }
         switch environment.handler.prepare(head) {
@@ -312,19 +334,29 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
         guard let exchange = preparedExchange else { preconditionFailure("a request completed without its head's decision") }
         preparedExchange = nil
         let loop = self.loop
+        isInsideHandle = true
         exchange.handle(request) { [self] response in
             // Small work runs right here, inside `handle`: keep its answer for `pump`, which is still on the stack,
-            // rather than write from inside the handler. A worker's answer comes back through the loop.
-            if loop.isCurrent {
+            // rather than write from inside the handler. Any other answer comes back through the loop.
+            if loop.isCurrent && isInsideHandle {
                 answerGivenInline = response
             } else {
-                loop.execute { self.finishRequest(response) ; self.pump() }
+                loop.execute {
+                    self.finishRequest(response)
+                    self.pump()
+                }
             }
         }
+        isInsideHandle = false
     }
 
     private func finishRequest(_ response: HTTPResponse) {
-        guard !isClosing else { return }
+        guard !isClosing else {
+            // The client left while the answer was made: still counted and logged, as not delivered.
+            let now = EventLoop.now()
+            response.onWritten?(ExchangeTiming(firstByte: requestFirstByte == 0 ? now : requestFirstByte, finished: now, isComplete: false))
+            return
+        }
         respond(response, keepAlive: currentHead?.wantsKeepAlive ?? false)
     }
 
@@ -372,7 +404,7 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
         currentHead = nil
         requestFirstByte = 0
         reportCompletion(isComplete: true)
-        switch machine.responseSent(now: EventLoop.now()) {
+        switch machine.responseSent(now: EventLoop.now(), hasPipelinedInput: { hasPipelinedInput }) {
         case .readNextRequest:
             break
         case .linger:
@@ -405,6 +437,10 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
         guard !isClosing else { return }
         isClosing = true
         reportCompletion(isComplete: false)
+        if let answer = answerGivenInline {
+            let now = EventLoop.now()
+            answer.onWritten?(ExchangeTiming(firstByte: requestFirstByte == 0 ? now : requestFirstByte, finished: now, isComplete: false))
+        }
         machine.closed()
         reservation?.releaseAll()
         reservation = nil

@@ -30,7 +30,8 @@ package final class EventLoop: @unchecked Sendable {
     private let inbox = Locked(Inbox())
     /// The loop thread's pthread identity, for `isCurrent`; 0 until it runs.
     private let threadIdentity = Atomic<UInt>(0)
-    private let finished = DispatchSemaphore(value: 0)
+    /// Left once the loop's thread has ended; any number of `stop` callers wait on it.
+    private let running = DispatchGroup()
     private let name: String
 
     private struct Inbox {
@@ -57,6 +58,7 @@ package final class EventLoop: @unchecked Sendable {
             Syscall.close(epoll)
             throw error
         }
+        running.enter()
         let thread = Thread { [self] in run() }
         thread.name = name
         thread.start()
@@ -69,26 +71,30 @@ package final class EventLoop: @unchecked Sendable {
         precondition(isCurrent, "\(name): called off its event loop")
     }
 
-    /// Runs `task` on the loop's thread, after what is already queued; callable from any thread.
-    package func execute(_ task: @escaping Task) {
-        let mustWake = inbox.withLock { inbox -> Bool in
+    /// Runs `task` on the loop's thread, after what is already queued; callable from any thread. Returns false (and
+    /// drops the task) once the loop is stopping.
+    @discardableResult
+    package func execute(_ task: @escaping Task) -> Bool {
+        let (accepted, mustWake) = inbox.withLock { inbox -> (Bool, Bool) in
+            guard !inbox.isStopping else { return (false, false) }
             inbox.tasks.append(task)
-            guard inbox.isSleeping && !inbox.isWakeupPending else { return false }
+            guard inbox.isSleeping && !inbox.isWakeupPending else { return (true, false) }
             inbox.isWakeupPending = true
-            return true
+            return (true, true)
         }
         if mustWake { Syscall.signalEventCounter(wakeup) }
+        return accepted
     }
 
-    /// Runs `task` on the loop and waits for it; from the loop itself, runs it at once.
+    /// Runs `task` on the loop and waits for it; from the loop itself, runs it at once. A stopping loop runs nothing.
     package func executeAndWait(_ task: @escaping Task) {
         if isCurrent { return task() }
         let done = DispatchSemaphore(value: 0)
-        execute {
+        let accepted = execute {
             task()
             done.signal()
         }
-        done.wait()
+        if accepted { done.wait() }
     }
 
     // MARK: - Registration (on the loop only)
@@ -123,16 +129,17 @@ package final class EventLoop: @unchecked Sendable {
         timers.insert(.init(deadline: deadline, handlerID: id))
     }
 
-    /// Ends the loop after the tasks already queued; waits for its thread unless called on it.
+    /// Ends the loop after the tasks already queued; waits for its thread unless called on it. Idempotent.
     package func stop() {
         let mustWake = inbox.withLock { inbox -> Bool in
+            guard !inbox.isStopping else { return false }
             inbox.isStopping = true
             let mustWake = !inbox.isWakeupPending
             inbox.isWakeupPending = true
             return mustWake
         }
         if mustWake { Syscall.signalEventCounter(wakeup) }
-        if !isCurrent { finished.wait() }
+        if !isCurrent { running.wait() }
     }
 
     package static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
@@ -147,7 +154,7 @@ package final class EventLoop: @unchecked Sendable {
             handlers.removeAll()
             Syscall.close(wakeup)
             Syscall.close(epoll)
-            finished.signal()
+            running.leave()
         }
         while true {
             var timeout = timeoutMilliseconds()
