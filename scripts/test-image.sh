@@ -5,7 +5,8 @@
 # stripped binary, and that SIGTERM ends it with exit 0.
 #   scripts/test-image.sh [BINARY, default .build/dist/tensor-service]
 # Needs podman, buildah, runc and debootstrap (apt-get install podman buildah runc debootstrap), as root. The
-# Dockerfile's base image is made locally with debootstrap when absent: image registries may be out of reach.
+# Dockerfile's base image is made locally with debootstrap when absent (from DEBIAN_MIRROR, default
+# deb.debian.org): image registries may be out of reach.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 binary=${1:-.build/dist/tensor-service}
@@ -26,7 +27,7 @@ fail() {
 
 if ! "${podman[@]}" image exists docker.io/library/debian:bookworm-slim; then
     echo "== making debian:bookworm-slim with debootstrap"
-    debootstrap --variant=minbase bookworm "$work/rootfs" http://deb.debian.org/debian >/dev/null
+    debootstrap --variant=minbase bookworm "$work/rootfs" "${DEBIAN_MIRROR:-http://deb.debian.org/debian}" >/dev/null
     tar -C "$work/rootfs" -c . | "${podman[@]}" import - docker.io/library/debian:bookworm-slim >/dev/null
     rm -rf "$work/rootfs"
 fi

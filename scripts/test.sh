@@ -15,7 +15,7 @@ for module in ["kubernetes_validate", "numpy", "openapi_spec_validator", "promet
 PY
 if [ ${#missing[@]} -gt 0 ]; then
     printf 'missing: %s\n' "${missing[@]}" >&2
-    echo "install them with: apt-get install -y curl openssl prometheus && python3 -m pip install -r Tests/e2e/requirements.txt" >&2
+    echo "install them with: apt-get install -y curl openssl prometheus python3-venv && python3 -m venv .build/venv && . .build/venv/bin/activate && pip install -r Tests/e2e/requirements.txt" >&2
     exit 2
 fi
 

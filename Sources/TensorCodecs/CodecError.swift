@@ -24,20 +24,36 @@ public struct CodecError: Error, Equatable, Sendable {
 
     static func malformed(_ detail: String) -> CodecError { CodecError(.malformed, detail) }
 
-    /// Asks `admit` for `bytes` about to be allocated for the request; refused, it is `.overBudget`.
-    static func admitting(_ bytes: Int, for what: String, _ admit: MemoryAdmission) throws(CodecError) {
-        guard admit(bytes) else {
+    /// Asks `admit` for `bytes` about to be allocated for the request: `.overBudget` (503) when the budget is busy,
+    /// `.tooLarge` (413) when this request alone would need more than all of it.
+    public static func admitting(_ bytes: Int, for what: String, _ admit: MemoryAdmission) throws(CodecError) {
+        switch admit(bytes) {
+        case .granted:
+            return
+        case .busy:
             throw CodecError(.overBudget, "the server cannot hold the \(bytes) bytes of \(what) now; retry shortly")
+        case .exceedsLimit(let limit):
+            throw CodecError(
+                .tooLarge,
+                "\(what) needs \(bytes) more bytes, past the server's in-flight memory budget of \(limit) bytes (--max-inflight-bytes)")
         }
     }
 }
 
-/// Asked before a codec allocates memory for a request's tensor or answer: true to go ahead, false when the
-/// server's in-flight budget has no room for that many bytes.
-public typealias MemoryAdmission = @Sendable (Int) -> Bool
+/// What a request may allocate.
+public enum Admission: Equatable, Sendable {
+    case granted
+    /// Not now: the server's in-flight budget is held by other requests.
+    case busy
+    /// Never: the request would hold more than the whole budget, `limit` bytes.
+    case exceedsLimit(Int)
+}
+
+/// Asked before a codec allocates memory for a request's tensor or answer.
+public typealias MemoryAdmission = @Sendable (Int) -> Admission
 
 /// Admits anything: for callers without a budget (tests, benchmarks).
-public let admitAnything: MemoryAdmission = { _ in true }
+public let admitAnything: MemoryAdmission = { _ in .granted }
 
 extension CodecError {
 }

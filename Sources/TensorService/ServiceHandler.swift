@@ -196,6 +196,12 @@ private struct WorkerJob: Sendable {
     let respond: @Sendable (HTTPResponse) -> Void
 
     func run() {
+        // Its client has gone (the connection closed while the job waited): nothing to compute for.
+        if request.budget?.isEnded == true {
+            respond(ProblemRenderer.response(
+                for: ServiceError.unavailable("The client closed the connection."), path: request.head.path, logger: logger))
+            return
+        }
         let started = DispatchTime.now().uptimeNanoseconds
         let response: HTTPResponse
         do {

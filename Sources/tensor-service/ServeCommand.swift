@@ -37,7 +37,7 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Jobs waiting for a worker; past it the answer is 503 with Retry-After.")
     var maxQueue = 1024
 
-    @Option(help: "Body bytes held at once across all connections (default 1 GiB, at most half a cgroup memory limit).")
+    @Option(help: "Memory requests hold at once across all connections: bodies, decoded tensors, answer text (default 1 GiB, at most half a cgroup memory limit).")
     var maxInflightBytes: Int?
 
     @Option(help: "Seconds for a request to arrive whole, else 408 and close.")

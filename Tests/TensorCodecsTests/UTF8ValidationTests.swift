@@ -41,6 +41,22 @@ import Testing
         #expect(offset([0xE2, 0x82]) == 0, "cut short")
     }
 
+    @Test("\\u escapes: surrogate pairs combine, lone surrogates and short or signed escapes are refused")
+    func unicodeEscapes() throws {
+        func string(_ json: String) throws -> String {
+            let bytes = Array(json.utf8)
+            return try bytes.withUnsafeBytes { raw in
+                var scanner = JSONScanner(raw)
+                return try scanner.readString()
+            }
+        }
+        #expect(try string(#""a\ud83d\ude00b""#) == "a\u{1F600}b")
+        #expect(try string(#""\u00e9\u0041""#) == "éA")
+        for bad in [#""\ud83d""#, #""\ude00""#, #""\ud83d\u0041""#, #""\u+041""#, #""\u00e""#] {
+            #expect(throws: CodecError.self, "\(bad)") { try string(bad) }
+        }
+    }
+
     @Test("Invalid UTF-8 in a key or a string value is a 400 that gives its byte offset")
     func jsonStringsMustBeUTF8() {
         let key: [UInt8] = Array(#"{"da"#.utf8) + [0xFF] + Array(#"ta": [1]}"#.utf8)

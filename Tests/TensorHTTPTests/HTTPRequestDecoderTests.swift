@@ -122,6 +122,8 @@ import Testing
             ("FFFFFFFFFFFFFFFF\r\n", .invalidChunk("a chunk size is too large")),
             ("B\r\n", .bodyTooLarge(limit: 10)),
             ("8 junk\r\n", .invalidChunk("chunk size line \"8 junk\" has bytes after the size")),
+            ("3\nabc\r\n", .invalidChunk("a chunk framing line must end with CRLF")),
+            ("3\r\nabc\n0\r\n\r\n", .invalidChunk("a chunk framing line must end with CRLF")),
         ]
         for (body, error) in cases {
             #expect(throws: error) { try Self.decode([Array((head + body).utf8)[...]], maxBody: 10) }

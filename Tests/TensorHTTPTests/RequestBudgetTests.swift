@@ -7,13 +7,13 @@ import Testing
         let budget = InflightBudget(limit: 100)
         let request = RequestBudget(budget: budget)
         #expect(request.grow(to: 40))
-        #expect(request.reserve(50))
-        #expect(!request.reserve(11), "past the limit nothing is taken")
+        #expect(request.reserve(50) == .granted)
+        #expect(request.reserve(61) == .exceedsLimit(100), "more than the whole budget can never be had")
         #expect(budget.heldBytes == 90 && request.bytes == 90)
         #expect(request.grow(to: 20), "a smaller total changes nothing")
         request.releaseAll()
         #expect(budget.heldBytes == 0)
-        #expect(!request.reserve(1), "a worker finishing after the connection closed cannot leak a reservation")
+        #expect(request.reserve(1) == .busy, "a worker finishing after the answer cannot leak a reservation")
         #expect(budget.heldBytes == 0)
     }
 
@@ -21,9 +21,21 @@ import Testing
         let budget = InflightBudget(limit: 100)
         let first = RequestBudget(budget: budget)
         let second = RequestBudget(budget: budget)
-        #expect(first.reserve(60))
-        #expect(!second.reserve(60))
+        #expect(first.reserve(60) == .granted)
+        #expect(second.reserve(60) == .busy)
         first.releaseAll()
-        #expect(second.reserve(60))
+        #expect(second.reserve(60) == .granted)
+    }
+
+    @Test("A closed connection's request keeps its share until the last holder lets it go")
+    func endedRequestsReleaseWhenLetGo() {
+        let budget = InflightBudget(limit: 100)
+        var request: RequestBudget? = RequestBudget(budget: budget)
+        #expect(request?.reserve(30) == .granted)
+        request?.end()
+        #expect(request?.reserve(1) == .busy)
+        #expect(budget.heldBytes == 30, "a worker may still be using it")
+        request = nil
+        #expect(budget.heldBytes == 0)
     }
 }

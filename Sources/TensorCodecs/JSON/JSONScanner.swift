@@ -71,12 +71,24 @@ struct JSONScanner {
                 case UInt8(ascii: "r"): text += "\r"
                 case UInt8(ascii: "t"): text += "\t"
                 case UInt8(ascii: "u"):
-                    guard index + 4 <= bytes.count,
-                        let code = UInt32(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[index..<index + 4]), as: UTF8.self), radix: 16)
-                    else { throw error("bad \\u escape") }
-                    index += 4
-                    // Lone surrogates become U+FFFD; names we compare against are ASCII anyway.
-                    text.unicodeScalars.append(Unicode.Scalar(code) ?? "\u{FFFD}")
+                    let escapeStart = index - 2
+                    let code = try readHexQuad()
+                    var scalar = Unicode.Scalar(code)
+                    // RFC 8259 §7: a character outside the BMP is a surrogate pair, "\ud83d\ude00" as Python writes it.
+                    if (0xD800...0xDBFF).contains(code), bytes.count >= index + 6, bytes[index] == UInt8(ascii: "\\"),
+                        bytes[index + 1] == UInt8(ascii: "u")
+                    {
+                        index += 2
+                        let low = try readHexQuad()
+                        if (0xDC00...0xDFFF).contains(low) {
+                            scalar = Unicode.Scalar(0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00))
+                        }
+                    }
+                    guard let scalar else {
+                        index = escapeStart
+                        throw error("a \\u escape is a lone UTF-16 surrogate")
+                    }
+                    text.unicodeScalars.append(scalar)
                 default: throw error("unknown escape")
                 }
                 run = index
@@ -84,6 +96,25 @@ struct JSONScanner {
             }
             index += 1
         }
+    }
+
+    /// Four hexadecimal digits after `\u`, exactly (no sign, no fewer).
+    private mutating func readHexQuad() throws(CodecError) -> UInt32 {
+        guard index + 4 <= bytes.count else { throw error("bad \\u escape") }
+        var code: UInt32 = 0
+        for offset in 0..<4 {
+            let byte = bytes[index + offset]
+            let digit: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+            default: throw error("bad \\u escape")
+            }
+            code = code << 4 | UInt32(digit)
+        }
+        index += 4
+        return code
     }
 
     /// Appends the raw bytes of a string's run, which must be UTF-8 (RFC 8259 §8.1): an invalid sequence is an error

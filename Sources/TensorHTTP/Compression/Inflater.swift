@@ -15,14 +15,18 @@ package enum InflateError: Error, Equatable, Sendable {
 package enum Inflater {
     /// `admit` is asked for each growth of the output before it is allocated (false: `.overBudget`).
     package static func inflate(
-        _ input: UnsafeRawBufferPointer, coding: ContentCoding, limit: Int, admit: (Int) -> Bool = { _ in true }
+        _ input: UnsafeRawBufferPointer, coding: ContentCoding, limit: Int, admit: @escaping (Int) -> Bool = { _ in true }
     ) throws(InflateError) -> ByteBuffer {
+        // A second attempt (raw deflate after the zlib wrapper was refused) reuses what the first reserved: its buffer
+        // is gone by then.
+        let reservation = AttemptReservation(admit: admit)
         do {
             // windowBits: 15 + 16 reads gzip, 15 reads zlib, -15 reads raw deflate.
-            return try run(input, windowBits: coding == .gzip ? 31 : 15, limit: limit, admit: admit)
+            return try run(input, windowBits: coding == .gzip ? 31 : 15, limit: limit, admit: reservation.admit)
         } catch .corrupt(let why) where coding == .deflate {
+            reservation.beginAttempt()
             do {
-                return try run(input, windowBits: -15, limit: limit, admit: admit)
+                return try run(input, windowBits: -15, limit: limit, admit: reservation.admit)
             } catch .corrupt {
                 throw .corrupt(why)
             }
@@ -74,5 +78,26 @@ package enum Inflater {
                 throw .corrupt(stream.msg.map { String(cString: $0) } ?? "zlib error \(status)")
             }
         }
+    }
+}
+
+/// Bytes reserved across inflate attempts: each attempt asks only for what it needs beyond the earlier ones' share.
+private final class AttemptReservation {
+    private let ask: (Int) -> Bool
+    private var reserved = 0
+    private var inUse = 0
+
+    init(admit: @escaping (Int) -> Bool) { ask = admit }
+
+    func beginAttempt() { inUse = 0 }
+
+    func admit(_ bytes: Int) -> Bool {
+        let needed = inUse + bytes - reserved
+        if needed > 0 {
+            guard ask(needed) else { return false }
+            reserved += needed
+        }
+        inUse += bytes
+        return true
     }
 }

@@ -442,7 +442,8 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
             answer.onWritten?(ExchangeTiming(firstByte: requestFirstByte == 0 ? now : requestFirstByte, finished: now, isComplete: false))
         }
         machine.closed()
-        reservation?.releaseAll()
+        // A worker may still hold the request and its memory: the budget is given back when it lets go.
+        reservation?.end()
         reservation = nil
         outbound.removeAll()
         answerGivenInline = nil

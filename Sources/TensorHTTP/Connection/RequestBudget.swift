@@ -1,42 +1,65 @@
-/// The part of the in-flight budget one request holds, from its head until its answer has left.
+/// The part of the in-flight budget one request holds, from its head until the last of its memory is let go.
 ///
 /// The connection reserves the body (a Content-Length body whole from its head, a chunked one as it grows); the
 /// service reserves what decoding and answering will allocate (a JSON tensor's elements, its answer text, an
-/// inflated body) before allocating it. Everything is given back at once when the answer has been written or the
-/// connection closed; a reservation asked for after that is refused, so a worker finishing late cannot leak any.
-/// Shared between the connection's loop and a worker, hence the lock.
+/// inflated body) before allocating it. Everything is given back when the answer has been written, or, when the
+/// connection closes first, once the last holder (a worker still computing) lets go of the request: until then
+/// its memory is still in use. After either, new reservations are refused. Shared between the connection's loop
+/// and a worker, hence the lock.
 package final class RequestBudget: Sendable {
+    /// What a reservation got.
+    package enum Outcome: Equatable, Sendable {
+        case granted
+        /// Not now: other requests hold the budget, or this request is over.
+        case busy
+        /// Never: this request alone would need more than the whole budget (`limit` bytes).
+        case exceedsLimit(Int)
+    }
+
     private let budget: InflightBudget
     private let state = Locked(State())
 
     private struct State {
         var bytes = 0
-        var isReleased = false
+        var isEnded = false
     }
 
     package init(budget: InflightBudget) { self.budget = budget }
 
+    deinit { releaseAll() }
+
     /// Bytes held now.
     package var bytes: Int { state.withLock { $0.bytes } }
 
-    /// Takes `bytes` more; false (and nothing taken) when the budget has no room or the request is over.
-    package func reserve(_ bytes: Int) -> Bool {
-        guard bytes > 0 else { return true }
+    /// True once the request is over (answered, or its connection closed): work for it may stop.
+    package var isEnded: Bool { state.withLock { $0.isEnded } }
+
+    /// Takes `bytes` more.
+    package func reserve(_ bytes: Int) -> Outcome {
+        guard bytes > 0 else { return .granted }
         return state.withLock { state in
-            guard !state.isReleased, budget.reserve(bytes) else { return false }
+            guard !state.isEnded else { return .busy }
+            if bytes > budget.limit - state.bytes { return .exceedsLimit(budget.limit) }
+            guard budget.reserve(bytes) else { return .busy }
             state.bytes += bytes
+            return .granted
+        }
+    }
+
+    /// Raises what is held to at least `total` bytes (a body's size so far); false when the budget has no room.
+    package func grow(to total: Int) -> Bool {
+        state.withLock { state in
+            guard total > state.bytes else { return true }
+            guard !state.isEnded, budget.reserve(total - state.bytes) else { return false }
+            state.bytes = total
             return true
         }
     }
 
-    /// Raises what is held to at least `total` bytes (a body's size so far).
-    package func grow(to total: Int) -> Bool {
-        state.withLock { state in
-            guard total > state.bytes else { return true }
-            guard !state.isReleased, budget.reserve(total - state.bytes) else { return false }
-            state.bytes = total
-            return true
-        }
+    /// The connection closed with the request unanswered: no more reservations, but what is held stays held
+    /// until the request is let go (a worker may still be using it).
+    package func end() {
+        state.withLock { $0.isEnded = true }
     }
 
     /// Gives everything back; later reservations are refused.
@@ -44,7 +67,7 @@ package final class RequestBudget: Sendable {
         state.withLock { state in
             budget.release(state.bytes)
             state.bytes = 0
-            state.isReleased = true
+            state.isEnded = true
         }
     }
 }

@@ -61,8 +61,12 @@ package struct ChunkedBodyDecoder {
             if bytes.count > maxLineBytes { throw .invalidChunk("a framing line exceeds \(maxLineBytes) bytes") }
             return nil
         }
-        var end = newline
-        if end > 0 && bytes[end - 1] == 0x0D { end -= 1 }
+        // RFC 9112 §7.1: chunk framing ends each line with CRLF. A bare LF is refused: a front proxy may split the
+        // body differently on it (a request smuggling seam); the head, by contrast, may use bare LFs (§2.2).
+        guard newline > 0 && bytes[newline - 1] == 0x0D else {
+            throw .invalidChunk("a chunk framing line must end with CRLF")
+        }
+        let end = newline - 1
         let line = Array(bytes[0..<end])
         input.consume(newline + 1)
         return line

@@ -1,3 +1,4 @@
+import TensorCodecs
 import TensorHTTP
 
 /// Which coding a client takes answers in, from `Accept-Encoding` (RFC 9110 §12.5.3): q-values honoured, `q=0`
@@ -20,9 +21,16 @@ enum AcceptEncoding {
         return deflateQuality > 0 ? .deflate : nil
     }
 
-    /// Compresses `response` in place when the client takes a coding and the answer is big enough to gain.
-    static func compress(_ response: inout HTTPResponse, coding: ContentCoding?, minimumBytes: Int = 1024) {
+    /// Compresses `response` in place when the client takes a coding and the answer is big enough to gain. The
+    /// compressed copy is reserved first; without room for it the answer goes out plain, which the client accepts
+    /// as well.
+    static func compress(
+        _ response: inout HTTPResponse, coding: ContentCoding?, minimumBytes: Int = 1024,
+        admit: MemoryAdmission = admitAnything
+    ) {
         guard let coding, response.bodyCount >= minimumBytes else { return }
+        // zlib's deflateBound: the input plus about 0.1 % and a few bytes of framing.
+        guard admit(response.bodyCount + response.bodyCount / 1000 + 64) == .granted else { return }
         response.body = [.bytes(Deflater.compress(response.body, totalCount: response.bodyCount, coding: coding))]
         response.headers.append((name: "Content-Encoding", value: coding.rawValue))
     }

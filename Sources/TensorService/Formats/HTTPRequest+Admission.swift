@@ -6,6 +6,12 @@ extension HTTPRequest {
     /// budget, so the budget bounds the memory a request holds at its peak, not just its body.
     var admission: MemoryAdmission {
         guard let budget else { return admitAnything }
-        return { bytes in budget.reserve(bytes) }
+        return { bytes in
+            switch budget.reserve(bytes) {
+            case .granted: .granted
+            case .busy: .busy
+            case .exceedsLimit(let limit): .exceedsLimit(limit)
+            }
+        }
     }
 }

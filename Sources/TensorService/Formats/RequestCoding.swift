@@ -20,7 +20,8 @@ enum RequestCoding {
     ) throws -> ByteBuffer {
         guard let coding else { return body }
         do {
-            return try Inflater.inflate(UnsafeRawBufferPointer(body.bytes), coding: coding, limit: limit, admit: admit)
+            return try Inflater.inflate(
+                UnsafeRawBufferPointer(body.bytes), coding: coding, limit: limit, admit: { admit($0) == .granted })
         } catch .overBudget(let bytes) {
             throw CodecError(.overBudget, "the server cannot hold the \(bytes) bytes of the inflated body now; retry shortly")
         } catch .tooLarge(let limit) {

@@ -42,9 +42,9 @@ struct TensorPayload {
                     ("Content-Type", format.mediaType), ("X-Tensor-Dtype", dtype.rawValue),
                     ("X-Tensor-Shape", TensorShape.headerValue(shape)),
                 ],
-                body: [littleEndianCOrder()])
+                body: [try littleEndianCOrder(admit: admit)])
         case .json:
-            let json = try withBytes(of: littleEndianCOrder()) { bytes in
+            let json = try withBytes(of: try littleEndianCOrder(admit: admit)) { bytes in
                 try JSONTensorWriter.write(dtype: dtype, shape: shape, layout: layout, data: bytes, admit: admit)
             }
             return HTTPResponse(status: 200, contentType: format.mediaType, body: json)
@@ -53,7 +53,7 @@ struct TensorPayload {
 
     /// The elements as JSON and raw answers carry them: little-endian, C order. Big-endian data is swapped where
     /// it lies; Fortran order needs one reordering copy.
-    private func littleEndianCOrder() -> BodySegment {
+    private func littleEndianCOrder(admit: MemoryAdmission) throws(CodecError) -> BodySegment {
         var segment = storage
         if isBigEndian {
             let (itemSize, count) = (dtype.itemSize, count)
@@ -62,6 +62,7 @@ struct TensorPayload {
             }
         }
         if isFortranOrder {
+            try CodecError.admitting(storage.count, for: "the C-order copy", admit)
             segment = .bytes(withBytes(of: segment) { MemoryOrder.cOrder(fromFortran: $0, shape: shape, itemSize: dtype.itemSize) })
         }
         return segment

@@ -59,11 +59,13 @@ package final class ServiceMetrics: Sendable {
         elements = Dictionary(uniqueKeysWithValues: DType.allCases.map { dtype in
             (dtype, counter("elements_processed", "Tensor elements computed, by dtype.", labels: [("dtype", dtype.rawValue)]))
         })
-        receivedBytes = counter("received_bytes", "Bytes read from client sockets (after TLS, before inflating).")
-        sentBytes = counter("sent_bytes", "Bytes written to client sockets (before TLS, after compressing).")
+        receivedBytes = counter("received_bytes", "Bytes read from client connections (after TLS, before inflating).")
+        sentBytes = counter("sent_bytes", "Bytes of answers handed to client connections (before TLS, after compressing).")
         openConnections = gauge("open_connections", "", "Client connections open now.")
         queueDepth = gauge("queue_depth", "", "Tensor jobs waiting for a worker now.")
-        inflightBytes = gauge("inflight", "bytes", "Request body bytes reserved from the in-flight budget now.")
+        inflightBytes = gauge(
+            "inflight", "bytes",
+            "Bytes reserved from the in-flight budget now: bodies, decoded tensors, answer text, inflated bodies.")
         queueWaits = histograms(
             "queue_wait", "Time a tensor job waited for a worker (0 when it was computed where it arrived), by route.")
         computeTimes = histograms(
@@ -111,9 +113,10 @@ package final class ServiceMetrics: Sendable {
 
     /// Prometheus text, with the gauges, byte totals and process figures read at this moment.
     package func exposition(server: HTTPServer.Statistics, pool: WorkerPool) -> [UInt8] {
-        let (received, sent) = (server.receivedBytes, server.sentBytes)
+        // Read and stored under the lock: two scrapes at once (a pair of Prometheus servers) must not count twice.
         let (newReceived, newSent) = reportedTotals.withLock { reported in
-            defer { reported = (received, sent) }
+            let (received, sent) = (server.receivedBytes, server.sentBytes)
+            defer { reported = (max(reported.received, received), max(reported.sent, sent)) }
             return (received - reported.received, sent - reported.sent)
         }
         receivedBytes.increment(by: Int64(max(0, newReceived)))

@@ -61,7 +61,7 @@ package struct KServeEndpoint: Sendable {
         tensor.compute(slope: decoded.negativeSlope ?? LeakyReLU.defaultSlope, pool: pool)
         metrics.recordElements(tensor.dtype, count: tensor.count)
         var response = try Self.answer(decoded, tensor: tensor, admit: admit)
-        AcceptEncoding.compress(&response, coding: plan.answerCoding)
+        AcceptEncoding.compress(&response, coding: plan.answerCoding, admit: admit)
         return response
     }
 

@@ -69,7 +69,7 @@ package struct LeakyReLUEndpoint: Sendable {
         metrics.recordElements(tensor.dtype, count: tensor.count)
         var response = try tensor.response(in: plan.answerFormat, admit: admit)
         response.headers.append((name: "Vary", value: "Accept, Accept-Encoding"))
-        AcceptEncoding.compress(&response, coding: plan.answerCoding)
+        AcceptEncoding.compress(&response, coding: plan.answerCoding, admit: admit)
         return response
     }
 
