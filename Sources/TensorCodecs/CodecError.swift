@@ -24,8 +24,8 @@ public struct CodecError: Error, Equatable, Sendable {
 
     static func malformed(_ detail: String) -> CodecError { CodecError(.malformed, detail) }
 
-    /// Asks `admit` for `bytes` about to be allocated for the request: `.overBudget` (503) when the budget is busy,
-    /// `.tooLarge` (413) when this request alone would need more than all of it.
+    /// Asks `admit` for `bytes` about to be allocated for the request; refused, it is `.overBudget` (the contract's
+    /// 503 with Retry-After), whose detail says when the request alone would need more than the whole budget.
     public static func admitting(_ bytes: Int, for what: String, _ admit: MemoryAdmission) throws(CodecError) {
         switch admit(bytes) {
         case .granted:
@@ -34,8 +34,8 @@ public struct CodecError: Error, Equatable, Sendable {
             throw CodecError(.overBudget, "the server cannot hold the \(bytes) bytes of \(what) now; retry shortly")
         case .exceedsLimit(let limit):
             throw CodecError(
-                .tooLarge,
-                "\(what) needs \(bytes) more bytes, past the server's in-flight memory budget of \(limit) bytes (--max-inflight-bytes)")
+                .overBudget,
+                "\(what) needs \(bytes) more bytes, past the server's whole in-flight memory budget of \(limit) bytes; it fits only with a larger --max-inflight-bytes")
         }
     }
 }

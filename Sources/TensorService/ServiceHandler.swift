@@ -135,18 +135,21 @@ package final class ServiceHandler: HTTPHandler {
             observer.begin(head, route: route, bodyBytes: 0), ProblemRenderer.response(for: error, path: head.path, logger: logger))
     }
 
+    /// The route of a request that never reached `prepare` (a transport error, a drain), for metrics and logs:
+    /// matched here, once, by path alone.
+    private static func unpreparedRoute(_ head: HTTPRequestHead?) -> Route? {
+        head.flatMap { head in try? Route.match(head.path) }
+    }
+
     package func errorResponse(for error: HTTPRequestError, head: HTTPRequestHead?) -> HTTPResponse {
-        // A transport error never reached `prepare`: its route (for metrics and logs) is matched here, once.
-        let route = head.flatMap { head in try? Route.match(head.path) }
-        return observer.finish(
-            observer.begin(head, route: route, bodyBytes: 0),
+        observer.finish(
+            observer.begin(head, route: Self.unpreparedRoute(head), bodyBytes: 0),
             ProblemRenderer.response(for: error, path: head?.path, logger: logger))
     }
 
     package func drainingResponse(head: HTTPRequestHead) -> HTTPResponse {
-        // Never prepared: its route (for metrics and logs) is matched here, once.
         observer.finish(
-            observer.begin(head, route: try? Route.match(head.path), bodyBytes: 0),
+            observer.begin(head, route: Self.unpreparedRoute(head), bodyBytes: 0),
             ProblemRenderer.response(
                 for: ServiceError.unavailable("The server is shutting down; send this request again elsewhere."), path: head.path,
                 logger: logger))

@@ -285,3 +285,48 @@ import TensorTestSupport
         }
     }
 }
+
+@Suite struct StrictFramingTests {
+    @Test("Ambiguous framing is a 400 that closes the connection; the server serves the next client")
+    func ambiguousFraming() throws {
+        try withTestServer { port in
+            let post = "POST /ops/leaky_relu HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            let cases = [
+                (post + "Transfer-Encoding: \r\nContent-Length: 13\r\n\r\n{\"data\": [1]}", "Transfer-Encoding is empty"),
+                (post + "Transfer-Encoding: chunked\r\n\r\nd junk\r\n{\"data\": [1]}\r\n0\r\n\r\n", "bytes after the size"),
+                (post + "Transfer-Encoding: chunked\r\n\r\nd\n{\"data\": [1]}\r\n0\r\n\r\n", "CRLF"),
+                (post + "Transfer-Encoding: chunked\r\nContent-Length: 13\r\n\r\n", "both Transfer-Encoding and Content-Length"),
+            ]
+            for (request, detail) in cases {
+                let client = try RawHTTPClient(port: port)
+                try client.send(request)
+                let response = try client.readResponse()
+                expectProblem(response, status: 400, type: "malformed-request", detailContains: detail)
+                #expect(response.header("connection") == "close")
+                #expect(client.isClosedByServer())
+                try expectServerStillServes(port: port)
+            }
+        }
+    }
+
+    @Test("An absolute-form target is served as its path")
+    func absoluteForm() throws {
+        try withTestServer { port in
+            let client = try RawHTTPClient(port: port)
+            try client.send("GET http://localhost/healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            #expect(try client.readResponse().bodyText == #"{"status":"ok"}"#)
+        }
+    }
+
+    @Test("Invalid UTF-8 in a JSON key is a 400 naming its byte offset; the next request is served")
+    func invalidUTF8() throws {
+        try withTestServer { port in
+            let client = try RawHTTPClient(port: port)
+            let body: [UInt8] = Array(#"{"da"#.utf8) + [0xC3, 0x28] + Array(#"ta": [1]}"#.utf8)
+            let response = try client.request(
+                "POST", "/ops/leaky_relu", headers: [("Content-Type", "application/json")], body: body)
+            expectProblem(response, status: 400, type: "malformed-tensor", detailContains: "byte 4: invalid UTF-8")
+            try expectServerStillServes(port: port)
+        }
+    }
+}

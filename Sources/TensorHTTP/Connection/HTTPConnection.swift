@@ -13,8 +13,6 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
     // through `loop.execute`); the lets are immutable.
     package let loop: EventLoop
     private let descriptor: Int32
-    /// The peer's address as text, stamped on each request's head for access logs.
-    private let clientAddress: String
     private let environment: ConnectionEnvironment
     private let transport: any ConnectionTransport
     private var machine: ConnectionStateMachine
@@ -58,13 +56,12 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
 
     package init(descriptor: Int32, loop: EventLoop, environment: ConnectionEnvironment, clientAddress: String = "") {
         self.descriptor = descriptor
-        self.clientAddress = clientAddress
         self.loop = loop
         self.environment = environment
         machine = ConnectionStateMachine(
             now: EventLoop.now(), readTimeout: environment.readTimeout, idleTimeout: environment.idleTimeout,
             lingerTimeout: environment.lingerTimeout)
-        decoder = HTTPRequestDecoder(limits: environment.limits)
+        decoder = HTTPRequestDecoder(limits: environment.limits, clientAddress: clientAddress)
         if let tls = environment.tls {
             // No TLS session (out of memory): the connection closes at its first event rather than speak plain HTTP.
             transport = TLSTransport(context: tls, descriptor: descriptor) ?? FailedTransport()
@@ -233,10 +230,7 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
             do {
                 event = try decoder.next(from: &input)
             } catch {
-                if currentHead == nil, var refused = decoder.refusedHead {
-                    refused.clientAddress = clientAddress
-                    currentHead = refused
-                }
+                if currentHead == nil { currentHead = decoder.refusedHead }
                 respond(environment.handler.errorResponse(for: error, head: currentHead), keepAlive: false)
                 return true
             }
@@ -274,10 +268,9 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
 
     /// Admits a head: an early answer, the budget for its body, `100 Continue`. True when it answered already.
     private func beginRequest(_ head: HTTPRequestHead) -> Bool {
-        var head = head
-        head.clientAddress = clientAddress
         currentHead = head
-        reservation = RequestBudget(budget: environment.budget)
+        // A request without a body holds no budget of its own: nothing to allocate per request for it.
+        reservation = head.framing == .none ? nil : RequestBudget(budget: environment.budget)
         machine.headReceived()
         if machine.isDraining {
             respond(environment.handler.drainingResponse(head: head), keepAlive: false)
@@ -329,7 +322,6 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
 
     private func dispatchToHandler(_ request: consuming HTTPRequest) {
         var request = request
-        request.head.clientAddress = clientAddress
         request.budget = reservation
         guard let exchange = preparedExchange else { preconditionFailure("a request completed without its head's decision") }
         preparedExchange = nil
@@ -351,12 +343,7 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
     }
 
     private func finishRequest(_ response: HTTPResponse) {
-        guard !isClosing else {
-            // The client left while the answer was made: still counted and logged, as not delivered.
-            let now = EventLoop.now()
-            response.onWritten?(ExchangeTiming(firstByte: requestFirstByte == 0 ? now : requestFirstByte, finished: now, isComplete: false))
-            return
-        }
+        guard !isClosing else { return reportUndelivered(response) }
         respond(response, keepAlive: currentHead?.wantsKeepAlive ?? false)
     }
 
@@ -427,6 +414,12 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
         scheduledDeadline = deadline
     }
 
+    /// An answer whose client left before it could be written: still counted and logged, as not delivered.
+    private func reportUndelivered(_ response: HTTPResponse) {
+        let now = EventLoop.now()
+        response.onWritten?(ExchangeTiming(firstByte: requestFirstByte == 0 ? now : requestFirstByte, finished: now, isComplete: false))
+    }
+
     private func reportCompletion(isComplete: Bool) {
         guard let (callback, firstByte) = pendingCompletion else { return }
         pendingCompletion = nil
@@ -437,10 +430,7 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
         guard !isClosing else { return }
         isClosing = true
         reportCompletion(isComplete: false)
-        if let answer = answerGivenInline {
-            let now = EventLoop.now()
-            answer.onWritten?(ExchangeTiming(firstByte: requestFirstByte == 0 ? now : requestFirstByte, finished: now, isComplete: false))
-        }
+        if let answer = answerGivenInline { reportUndelivered(answer) }
         machine.closed()
         // A worker may still hold the request and its memory: the budget is given back when it lets go.
         reservation?.end()

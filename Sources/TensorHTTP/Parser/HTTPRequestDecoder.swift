@@ -34,7 +34,13 @@ package struct HTTPRequestDecoder {
     /// A head that parsed but was refused for its declared body size: what the access log can say of the request.
     package private(set) var refusedHead: HTTPRequestHead?
 
-    package init(limits: Limits) { self.limits = limits }
+    /// The peer's address, stamped on every head this decoder delivers (and on a refused one).
+    package let clientAddress: String
+
+    package init(limits: Limits, clientAddress: String = "") {
+        self.limits = limits
+        self.clientAddress = clientAddress
+    }
 
     /// Advances with what `input` holds; nil means more bytes are needed.
     package mutating func next(from input: inout InputBuffer) throws(HTTPRequestError) -> Event? {
@@ -48,14 +54,16 @@ package struct HTTPRequestDecoder {
             }
             if length > limits.maxHeadBytes { throw .headTooLarge(limit: limits.maxHeadBytes) }
             let bytes = UnsafeRawBufferPointer(rebasing: readable[0..<length])
-            let head: HTTPRequestHead
+            var head: HTTPRequestHead
             do {
                 head = try HTTPHeadParser.parse(bytes, maxBodyBytes: limits.maxBodyBytes)
             } catch .bodyTooLarge(let limit) {
                 // Rare, so parsed a second time without the limit, for the method and target it names.
                 refusedHead = try? HTTPHeadParser.parse(bytes, maxBodyBytes: .max)
+                refusedHead?.clientAddress = clientAddress
                 throw .bodyTooLarge(limit: limit)
             }
+            head.clientAddress = clientAddress
             input.consume(length)
             state = .headDelivered(head)
             return .head(head)

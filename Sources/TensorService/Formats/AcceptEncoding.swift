@@ -22,8 +22,8 @@ enum AcceptEncoding {
     }
 
     /// Compresses `response` in place when the client takes a coding and the answer is big enough to gain. The
-    /// compressed copy is reserved first; without room for it the answer goes out plain, which the client accepts
-    /// as well.
+    /// compressed copy is reserved first; when the budget has no room for it the answer goes out plain, which the
+    /// client accepts too: a computed tensor is not thrown away with a 503 for want of room for a second copy.
     static func compress(
         _ response: inout HTTPResponse, coding: ContentCoding?, minimumBytes: Int = 1024,
         admit: MemoryAdmission = admitAnything
