@@ -27,15 +27,16 @@ package final class TensorServer: Sendable {
         return port
     }
 
-    /// SIGTERM: readiness turns 503 at once; connections are still accepted and served for `drainDelay`; then new
+    /// SIGTERM (`signal` names what asked, for the log): readiness turns 503 at once; connections are still accepted and served for `drainDelay`; then new
     /// connections are refused and in-flight requests finish. Returns when all connections are closed or the grace
     /// period is over.
-    package func drainAndStop() {
+    package func drainAndStop(signal: String = "none") {
         let started = ContinuousClock.now
         service.markDraining()
         logger.info(
             "draining",
             metadata: [
+                "signal": "\(signal)",
                 "open_connections": .stringConvertible(http.openConnectionCount),
                 "inflight_bytes": .stringConvertible(http.budget.heldBytes),
                 "drain_delay_s": .stringConvertible(Self.seconds(configuration.drainDelay)),

@@ -121,14 +121,17 @@ struct ServeCommand: ParsableCommand {
                 throw ValidationError("TLS: \(error.description).")
             }
         }
+        // Before the server's threads start, so that they inherit the mask: from the "listening on" line on, a
+        // supervisor may send SIGTERM at any moment, and it must wait for `TerminationSignals.wait()`.
+        TerminationSignals.block()
         let server = try TensorServer(configuration: configuration, logger: logger)
-        // Before the "listening on" line: from then on a supervisor may send SIGTERM at any moment.
-        SignalHandling.onTermination { server.drainAndStop() }
         let boundPort = try server.start()
         let shownHost = host.contains(":") ? "[\(host)]" : host
         print("listening on \(tlsCert == nil ? "http" : "https")://\(shownHost):\(boundPort)")
         fflush(nil)
-        dispatchMain()
+        let signal = TerminationSignals.wait()
+        // Returning ends the process with status 0.
+        server.drainAndStop(signal: signal == SIGINT ? "SIGINT" : "SIGTERM")
     }
 
     func makeConfiguration() -> ServiceConfiguration {

@@ -32,7 +32,11 @@ class RunningServer:
     def stop(self, timeout=30):
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=timeout)
+        code = self.process.wait(timeout=timeout)
+        if code != 0:
+            # Shown by pytest with the failing test: why the server ended the way it did.
+            print(f"server exited with {code}; its log:\n{self.logs()}")
+        return code
 
 
 def start_server(*args, env=None):

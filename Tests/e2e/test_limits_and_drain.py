@@ -114,9 +114,20 @@ def test_drain_delay_keeps_serving_new_clients_then_drains():
     draining = [line for line in logs if '"message":"draining"' in line]
     stopped = [line for line in logs if '"message":"stopped"' in line]
     assert draining and stopped, logs[-5:]
-    assert '"drain_delay_s":3' in draining[0]
+    assert '"drain_delay_s":3' in draining[0] and '"signal":"SIGTERM"' in draining[0]
     with socket.socket() as probe:
         assert probe.connect_ex(("127.0.0.1", server.port)) != 0, "after the drain new connections are refused"
+
+
+def test_a_signal_the_moment_it_listens_is_never_lost():
+    """A supervisor may stop the process as soon as it says it listens. Signals are blocked from the start and taken
+    by the main thread, so one sent at once is kept pending, never dropped (a handler registered asynchronously
+    could miss it, and the process would run until killed). Many workers make start-up slower, widening the window."""
+    for number in (signal.SIGTERM, signal.SIGINT) * 5:
+        server = start_server("--workers", "32", "--log-format", "json")
+        server.process.send_signal(number)
+        assert server.process.wait(timeout=30) == 0
+        assert f'"signal":"{signal.Signals(number).name}"' in server.logs()
 
 
 def test_inflight_budget_bounds_what_json_requests_hold_at_their_peak():
