@@ -49,20 +49,42 @@ package final class EventLoop: @unchecked Sendable {
 
     package init(name: String) throws(SystemError) {
         self.name = name
-        epoll = try Syscall.makeEpoll()
+        // Both descriptors are made before either is stored: once the object is whole, `deinit` closes them.
+        let epoll = try Syscall.makeEpoll()
+        let wakeup: Int32
         do {
             wakeup = try Syscall.makeEventCounter()
-            try Syscall.epollControl(
-                epoll, EPOLL_CTL_ADD, wakeup, events: EPOLLIN.rawValue | EPOLLET.rawValue, data: Self.wakeupID)
         } catch {
             Syscall.close(epoll)
             throw error
         }
+        do {
+            try Syscall.epollControl(
+                epoll, EPOLL_CTL_ADD, wakeup, events: EPOLLIN.rawValue | EPOLLET.rawValue, data: Self.wakeupID)
+        } catch {
+            Syscall.close(wakeup)
+            Syscall.close(epoll)
+            throw error
+        }
+        self.epoll = epoll
+        self.wakeup = wakeup
         running.enter()
         let thread = Thread { [self] in run() }
         thread.name = name
         thread.start()
     }
+
+    // The descriptors are closed here, not when the loop's thread ends: `execute` and `stop` signal the eventfd
+    // after leaving the inbox lock, so a caller may write to it just after the loop has seen the stop and ended.
+    // Every such caller holds a reference, so the descriptor outlives every write (closing it at the end of `run`
+    // made that write fail with EBADF, which `Syscall` treats as a bug and stops the process).
+    deinit {
+        Syscall.close(wakeup)
+        Syscall.close(epoll)
+    }
+
+    /// The eventfd that wakes the loop; for tests of its lifetime.
+    package var wakeupDescriptor: Int32 { wakeup }
 
     /// True on the loop's own thread.
     package var isCurrent: Bool { threadIdentity.load(ordering: .relaxed) == UInt(pthread_self()) }
@@ -152,8 +174,6 @@ package final class EventLoop: @unchecked Sendable {
         defer {
             events.deallocate()
             handlers.removeAll()
-            Syscall.close(wakeup)
-            Syscall.close(epoll)
             running.leave()
         }
         while true {
