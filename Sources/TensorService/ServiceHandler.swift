@@ -12,8 +12,7 @@ package final class ServiceHandler: HTTPHandler {
     private let logger: Logger
     private let observer: RequestObserver
     private let draining = Atomic<Bool>(false)
-    private let endpoint: LeakyReLUEndpoint
-    private let kserve: KServeEndpoint
+    private let maxBodyBytes: Int
     /// The figures of the server this service answers for, read at scrape time.
     private let serverStatistics = Locked<HTTPServer.Statistics?>(nil)
 
@@ -23,8 +22,7 @@ package final class ServiceHandler: HTTPHandler {
         let metrics = ServiceMetrics()
         self.metrics = metrics
         self.observer = RequestObserver(metrics: metrics, accessLogger: accessLogger)
-        self.endpoint = LeakyReLUEndpoint(pool: pool, maxBodyBytes: maxBodyBytes, metrics: metrics)
-        self.kserve = KServeEndpoint(pool: pool, maxBodyBytes: maxBodyBytes, metrics: metrics)
+        self.maxBodyBytes = maxBodyBytes
     }
 
     /// Connects the service to the server whose connections and bytes `/metrics` reports.
@@ -58,13 +56,9 @@ package final class ServiceHandler: HTTPHandler {
     private func action(for route: Route, head: HTTPRequestHead) throws(ServiceError) -> RoutedExchange.Action {
         switch route {
         case .leakyReLU:
-            let plan = try LeakyReLUEndpoint.plan(for: head)
-            let endpoint = self.endpoint
-            return .tensorWork({ request in try endpoint.run(request, plan: plan) }, isBodyCompressed: plan.requestCoding != nil)
+            return .tensorWork(try LeakyReLUEndpoint.pipeline(for: head))
         case .infer:
-            let plan = try KServeEndpoint.plan(for: head)
-            let kserve = self.kserve
-            return .tensorWork({ request in try kserve.infer(request, plan: plan) }, isBodyCompressed: plan.requestCoding != nil)
+            return .tensorWork(try KServeEndpoint.pipeline(for: head))
         case .healthz:
             return .immediate { _ in Self.statusResponse(200, "ok") }
         case .readyz:
@@ -102,16 +96,18 @@ package final class ServiceHandler: HTTPHandler {
     /// worker and back. A compressed body is never small enough to tell: it may inflate to the body limit.
     static let maxBodyBytesRunInPlace = 4096
 
-    /// Runs planned work on a worker (or here, when it is small and the pool idle); a full queue is 503.
+    /// Runs a request's pipeline on a worker (or here, when it is small and the pool idle); a full queue is 503.
     fileprivate func runTensorWork(
-        _ request: consuming HTTPRequest, route: Route, work: @escaping @Sendable (HTTPRequest) throws -> HTTPResponse,
-        isBodyCompressed: Bool, respond: @escaping @Sendable (HTTPResponse) -> Void
+        _ request: consuming HTTPRequest, route: Route, pipeline: TensorPipeline,
+        respond: @escaping @Sendable (HTTPResponse) -> Void
     ) {
         let path = request.head.path
+        let (pool, maxBodyBytes, metrics) = (pool, maxBodyBytes, metrics)
         let job = WorkerJob(
-            request: request, route: route, work: work, logger: logger, metrics: metrics,
-            submitted: DispatchTime.now().uptimeNanoseconds, respond: respond)
-        if !isBodyCompressed && job.request.body.count <= Self.maxBodyBytesRunInPlace && pool.runHereIfIdle({ job.run() })
+            request: request, route: route,
+            work: { request in try pipeline.run(request, pool: pool, maxBodyBytes: maxBodyBytes, metrics: metrics) },
+            logger: logger, metrics: metrics, submitted: DispatchTime.now().uptimeNanoseconds, respond: respond)
+        if pipeline.requestCoding == nil && job.request.body.count <= Self.maxBodyBytesRunInPlace && pool.runHereIfIdle({ job.run() })
         {
             return
         }
@@ -166,7 +162,7 @@ private struct RoutedExchange: PreparedExchange {
         /// An answer made on the spot (health, metadata, metrics), from the service's state at handling time.
         case immediate(@Sendable (ServiceHandler) -> HTTPResponse)
         /// Inflate, decode, compute and encode a tensor, on a worker unless it is small.
-        case tensorWork(@Sendable (HTTPRequest) throws -> HTTPResponse, isBodyCompressed: Bool)
+        case tensorWork(TensorPipeline)
     }
 
     let route: Route
@@ -179,8 +175,8 @@ private struct RoutedExchange: PreparedExchange {
         switch action {
         case .immediate(let answer):
             respond(service.finish(exchange, answer(service)))
-        case .tensorWork(let work, let isBodyCompressed):
-            service.runTensorWork(request, route: route, work: work, isBodyCompressed: isBodyCompressed) { response in
+        case .tensorWork(let pipeline):
+            service.runTensorWork(request, route: route, pipeline: pipeline) { response in
                 respond(service.finish(exchange, response))
             }
         }

@@ -1,4 +1,5 @@
 import Logging
+import TensorCodecs
 import TensorHTTP
 
 /// Renders every client error in one shape: RFC 9457 problem+json, or `{"error": ...}` under `/v2`, where the
@@ -23,27 +24,5 @@ package enum ProblemRenderer {
             + "\"status\":\(problem.status),\"detail\":\(JSONText.quoted(problem.detail))}"
         return HTTPResponse(
             status: problem.status, contentType: "application/problem+json", body: Array(body.utf8), headers: problem.headers)
-    }
-}
-
-/// Small JSON text helpers for answers the service writes by hand.
-package enum JSONText {
-    /// A JSON string literal for `text`, escaped per RFC 8259 §7.
-    package static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }

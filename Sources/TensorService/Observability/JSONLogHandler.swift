@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import TensorCodecs
 import TensorHTTP
 
 /// Writes each log event as one JSON object per line on stderr, for log shippers:

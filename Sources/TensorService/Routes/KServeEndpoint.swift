@@ -5,18 +5,7 @@ import TensorKernels
 
 /// The Open Inference Protocol (KServe v2) routes for the one model, `leaky_relu`, with Triton's binary tensor
 /// data extension, as `tritonclient.http` and KServe's clients speak them.
-package struct KServeEndpoint: Sendable {
-    /// What the head alone decides for an infer request.
-    package struct Plan: Sendable {
-        var headerLength: Int?
-        var requestCoding: ContentCoding?
-        var answerCoding: ContentCoding?
-    }
-
-    let pool: WorkerPool
-    let maxBodyBytes: Int
-    let metrics: ServiceMetrics
-
+package enum KServeEndpoint {
     static func serverMetadata() -> HTTPResponse {
         json(#"{"name":"tensor-service","version":"\#(ServiceVersion.current)","extensions":["binary_tensor_data"]}"#)
     }
@@ -33,58 +22,45 @@ package struct KServeEndpoint: Sendable {
         HTTPResponse(status: status, contentType: "application/json", body: Array(text.utf8))
     }
 
-    package static func plan(for head: HTTPRequestHead) throws(ServiceError) -> Plan {
-        var headerLength: Int?
-        if let value = head.headers["inference-header-content-length"] {
-            guard let length = Int(value.trimmingSpaces), length >= 0 else {
-                throw .badRequest("malformed-request", "Inference-Header-Content-Length \"\(value.prefix(32))\" is not a non-negative integer.")
-            }
-            headerLength = length
+    /// What the head of an infer request decides: the JSON header's length (binary tensor data follows it) and the
+    /// codings; the body goes through the `TensorPipeline` like any tensor request.
+    static func pipeline(for head: HTTPRequestHead) throws(ServiceError) -> TensorPipeline {
+        let headerLength = try headerLength(head)
+        return TensorPipeline(
+            requestCoding: try RequestCoding.parse(head.headers),
+            answerCoding: AcceptEncoding.preferredCoding(head.headers["accept-encoding"])
+        ) { body, _, admit in
+            let request = try KServeInferRequestDecoder.decode(
+                UnsafeRawBufferPointer(body.bytes), headerLength: headerLength, admit: admit)
+            return TensorPipeline.Decoded(
+                tensor: TensorBuffer(kserve: request, body: TensorRegion(body: body)),
+                slope: request.negativeSlope ?? LeakyReLU.defaultSlope
+            ) { tensor, admit in try answer(request, with: tensor, admit: admit) }
         }
-        return Plan(
-            headerLength: headerLength, requestCoding: try RequestCoding.parse(head.headers),
-            answerCoding: AcceptEncoding.preferredCoding(head.headers["accept-encoding"]))
     }
 
-    /// Runs on a worker thread: inflate, decode, compute in place, answer with JSON or binary output.
-    package func infer(_ request: HTTPRequest, plan: Plan) throws -> HTTPResponse {
-        let admit = request.admission
-        let body = try RequestCoding.inflate(request.body, coding: plan.requestCoding, limit: maxBodyBytes, admit: admit)
-        let decoded = try KServeInferRequestDecoder.decode(
-            UnsafeRawBufferPointer(body.bytes), headerLength: plan.headerLength, admit: admit)
-        let storage: BodySegment
-        switch decoded.data {
-        case .json(let array): storage = .bytes(array)
-        case .binary(let range): storage = .buffer(body, range)
+    /// `Inference-Header-Content-Length`: where the JSON header ends and binary tensor data begins.
+    private static func headerLength(_ head: HTTPRequestHead) throws(ServiceError) -> Int? {
+        guard let value = head.headers["inference-header-content-length"] else { return nil }
+        guard let length = Int(value.trimmingSpaces), length >= 0 else {
+            throw .badRequest("malformed-request", "Inference-Header-Content-Length \"\(value.prefix(32))\" is not a non-negative integer.")
         }
-        var tensor = TensorPayload(dtype: decoded.dtype, shape: decoded.shape, layout: .flat, storage: storage)
-        tensor.compute(slope: decoded.negativeSlope ?? LeakyReLU.defaultSlope, pool: pool)
-        metrics.recordElements(tensor.dtype, count: tensor.count)
-        var response = try Self.answer(decoded, tensor: tensor, admit: admit)
-        AcceptEncoding.compress(&response, coding: plan.answerCoding, admit: admit)
-        return response
+        return length
     }
 
+    /// The output as JSON `data`, or as binary data after a JSON header (Triton's binary tensor data extension).
     private static func answer(
-        _ request: KServeInferRequest, tensor: TensorPayload, admit: @escaping MemoryAdmission
-    ) throws -> HTTPResponse {
-        var header = #"{"model_name":"\#(Route.modelName)","model_version":"\#(Route.modelVersion)","#
-        if let id = request.id { header += #""id":\#(JSONText.quoted(id)),"# }
-        header += #""outputs":[{"name":"output","datatype":"\#(KServeDatatype.name(of: tensor.dtype))","#
-        header += #""shape":[\#(tensor.shape.map(String.init).joined(separator: ","))],"#
-        guard request.wantsBinaryOutput else {
-            let data = try tensor.withBytes { bytes throws(CodecError) in
-                try JSONTensorWriter.flatArray(dtype: tensor.dtype, data: bytes, admit: admit)
-            }
-            return HTTPResponse(
-                status: 200, headers: [("Content-Type", "application/json")],
-                body: [.bytes(Array((header + #""data":"#).utf8)), .bytes(data), .bytes(Array("}]}".utf8))])
+        _ request: KServeInferRequest, with tensor: TensorBuffer, admit: MemoryAdmission
+    ) throws(CodecError) -> HTTPResponse {
+        let answer = try KServeInferResponse(
+            answering: request, with: tensor, modelName: Route.modelName, modelVersion: Route.modelVersion, admit: admit)
+        guard let binary = answer.binaryData else {
+            return HTTPResponse(status: 200, headers: [("Content-Type", "application/json")], body: answer.json.map { .bytes($0) })
         }
-        header += #""parameters":{"binary_data_size":\#(tensor.storage.count)}}]}"#
-        let json = Array(header.utf8)
+        let headerLength = answer.json.reduce(0) { $0 + $1.count }
         return HTTPResponse(
             status: 200,
-            headers: [("Content-Type", "application/octet-stream"), ("Inference-Header-Content-Length", String(json.count))],
-            body: [.bytes(json), tensor.storage])
+            headers: [("Content-Type", "application/octet-stream"), ("Inference-Header-Content-Length", String(headerLength))],
+            body: answer.json.map { .bytes($0) } + [binary.bodySegment])
     }
 }

@@ -2,25 +2,14 @@ import TensorCodecs
 import TensorHTTP
 import TensorKernels
 
-/// `POST /ops/leaky_relu`: inflate, decode, compute in place, encode in the negotiated format, maybe gzip.
-package struct LeakyReLUEndpoint: Sendable {
-    /// What the head alone decides, checked before the body is read (so `Expect: 100-continue` gets it early).
-    package struct Plan: Sendable {
-        var requestFormat: TensorFormat
-        var answerFormat: TensorFormat
-        var querySlope: Double?
-        var requestCoding: ContentCoding?
-        var answerCoding: ContentCoding?
-    }
-
-    let pool: WorkerPool
-    let maxBodyBytes: Int
-    let metrics: ServiceMetrics
-
+/// `POST /ops/leaky_relu`: the head picks the request's and the answer's formats and codings; the body goes through
+/// the `TensorPipeline` like any tensor request.
+package enum LeakyReLUEndpoint {
     /// The media types a request may use, for error messages.
     private static let supported = TensorFormat.allCases.map(\.mediaType).joined(separator: ", ")
 
-    package static func plan(for head: HTTPRequestHead) throws(ServiceError) -> Plan {
+    /// Everything the head alone decides, checked before the body is read (so `Expect: 100-continue` gets it early).
+    static func pipeline(for head: HTTPRequestHead) throws(ServiceError) -> TensorPipeline {
         guard let contentType = head.headers["content-type"] else {
             throw .unsupportedMediaType("A POST to /ops/leaky_relu needs a Content-Type: one of \(supported).")
         }
@@ -28,18 +17,66 @@ package struct LeakyReLUEndpoint: Sendable {
             throw .unsupportedMediaType("Content-Type \(contentType.prefix(100)) is not supported; use one of \(supported).")
         }
         let requestCoding = try RequestCoding.parse(head.headers)
-        var answerFormat = requestFormat
-        if let accept = head.headers["accept"] {
-            // The request's own format wins ties: a client sending .npy and accepting anything gets .npy back.
-            let candidates = [requestFormat] + TensorFormat.allCases.filter { $0 != requestFormat }
-            guard let chosen = ContentNegotiator.choose(candidates, mediaType: \.mediaType, accept: accept) else {
-                throw .notAcceptable("None of \(supported) is acceptable to the request's Accept header.")
+        let answerFormat = try answerFormat(head, requestFormat: requestFormat)
+        let querySlope = try querySlope(head)
+        return TensorPipeline(
+            requestCoding: requestCoding, answerCoding: AcceptEncoding.preferredCoding(head.headers["accept-encoding"])
+        ) { body, head, admit in
+            let (tensor, bodySlope) = try decode(body, format: requestFormat, headers: head.headers, admit: admit)
+            return TensorPipeline.Decoded(
+                tensor: tensor, slope: try resolveSlope(query: querySlope, body: bodySlope)
+            ) { tensor, admit in
+                var response = try answer(&tensor, in: answerFormat, admit: admit)
+                response.headers.append((name: "Vary", value: "Accept, Accept-Encoding"))
+                return response
             }
-            answerFormat = chosen
         }
-        return Plan(
-            requestFormat: requestFormat, answerFormat: answerFormat, querySlope: try querySlope(head),
-            requestCoding: requestCoding, answerCoding: AcceptEncoding.preferredCoding(head.headers["accept-encoding"]))
+    }
+
+    /// The format `Accept` picks; the request's own format wins ties, so a client sending .npy and accepting anything
+    /// gets .npy back.
+    private static func answerFormat(_ head: HTTPRequestHead, requestFormat: TensorFormat) throws(ServiceError) -> TensorFormat {
+        guard let accept = head.headers["accept"] else { return requestFormat }
+        let candidates = [requestFormat] + TensorFormat.allCases.filter { $0 != requestFormat }
+        guard let chosen = ContentNegotiator.choose(candidates, mediaType: \.mediaType, accept: accept) else {
+            throw .notAcceptable("None of \(supported) is acceptable to the request's Accept header.")
+        }
+        return chosen
+    }
+
+    /// The body's tensor, read in place for raw and `.npy`; a JSON body may also carry `negative_slope`.
+    static func decode(
+        _ body: ByteBuffer, format: TensorFormat, headers: HTTPHeaders, admit: @escaping MemoryAdmission
+    ) throws(CodecError) -> (TensorBuffer, bodySlope: Double?) {
+        switch format {
+        case .json:
+            let (tensor, slope) = try TensorBuffer.decodingJSON(UnsafeRawBufferPointer(body.bytes), admit: admit)
+            return (tensor, slope)
+        case .octetStream:
+            return (try TensorBuffer(octet: TensorRegion(body: body), dtypeHeader: headers["x-tensor-dtype"], shapeHeader: headers["x-tensor-shape"]), nil)
+        case .npy:
+            return (try TensorBuffer(npy: TensorRegion(body: body)), nil)
+        }
+    }
+
+    /// The computed tensor in `format`; `admit` is asked for a JSON answer's bytes or a reordering copy.
+    static func answer(_ tensor: inout TensorBuffer, in format: TensorFormat, admit: MemoryAdmission) throws(CodecError) -> HTTPResponse {
+        switch format {
+        case .npy:
+            let header = try tensor.npyHeader()
+            return HTTPResponse(status: 200, headers: [("Content-Type", format.mediaType)], body: [.bytes(header), tensor.bodySegment])
+        case .octetStream:
+            try tensor.makeLittleEndianCOrder(admit: admit)
+            return HTTPResponse(
+                status: 200,
+                headers: [
+                    ("Content-Type", format.mediaType), ("X-Tensor-Dtype", tensor.dtype.rawValue),
+                    ("X-Tensor-Shape", tensor.octetShapeHeader),
+                ],
+                body: [tensor.bodySegment])
+        case .json:
+            return HTTPResponse(status: 200, contentType: format.mediaType, body: try tensor.jsonDocument(admit: admit))
+        }
     }
 
     private static func querySlope(_ head: HTTPRequestHead) throws(ServiceError) -> Double? {
@@ -57,20 +94,6 @@ package struct LeakyReLUEndpoint: Sendable {
             throw .badRequest("invalid-negative-slope", "negative_slope \"\(text.prefix(40))\" in the query is not a finite number.")
         }
         return value
-    }
-
-    /// Runs on a worker thread. The body is computed where it lies unless it had to be inflated first.
-    package func run(_ request: HTTPRequest, plan: Plan) throws -> HTTPResponse {
-        let admit = request.admission
-        let body = try RequestCoding.inflate(request.body, coding: plan.requestCoding, limit: maxBodyBytes, admit: admit)
-        var (tensor, bodySlope) = try TensorDecoder.decode(
-            body, format: plan.requestFormat, headers: request.head.headers, admit: admit)
-        tensor.compute(slope: try Self.resolveSlope(query: plan.querySlope, body: bodySlope), pool: pool)
-        metrics.recordElements(tensor.dtype, count: tensor.count)
-        var response = try tensor.response(in: plan.answerFormat, admit: admit)
-        response.headers.append((name: "Vary", value: "Accept, Accept-Encoding"))
-        AcceptEncoding.compress(&response, coding: plan.answerCoding, admit: admit)
-        return response
     }
 
     static func resolveSlope(query: Double?, body: Double?) throws(ServiceError) -> Double {

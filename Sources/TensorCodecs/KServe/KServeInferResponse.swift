@@ -1,0 +1,42 @@
+import TensorKernels
+
+/// The answer to an infer request: the one output, as JSON `data` or as Triton binary data after the JSON header.
+public struct KServeInferResponse {
+    /// The JSON text, in pieces so that the elements' text is not copied to join them. For binary output it is the
+    /// header that `Inference-Header-Content-Length` counts.
+    public var json: [[UInt8]]
+    /// The elements after the header (binary output), or nil when `json` is the whole answer.
+    public var binaryData: TensorBuffer?
+
+    /// Answers `request` with its computed `tensor`; `admit` is asked for JSON data before it is written.
+    public init(
+        answering request: KServeInferRequest, with tensor: TensorBuffer, modelName: String, modelVersion: String,
+        admit: MemoryAdmission = admitAnything
+    ) throws(CodecError) {
+        var tensor = tensor
+        var text = #"{"model_name":\#(JSONText.quoted(modelName)),"model_version":\#(JSONText.quoted(modelVersion)),"#
+        if let id = request.id { text += #""id":\#(JSONText.quoted(id)),"# }
+        text += #""outputs":[{"name":"output","datatype":"\#(KServeDatatype.name(of: tensor.dtype))","#
+        text += #""shape":[\#(tensor.shape.map(String.init).joined(separator: ","))],"#
+        if request.wantsBinaryOutput {
+            text += #""parameters":{"binary_data_size":\#(tensor.byteCount)}}]}"#
+            json = [Array(text.utf8)]
+            binaryData = tensor
+        } else {
+            json = [Array((text + #""data":"#).utf8), try tensor.jsonFlatArray(admit: admit), Array("}]}".utf8)]
+            binaryData = nil
+        }
+    }
+}
+
+extension TensorBuffer {
+    /// The input of a decoded infer request: JSON data in its own array, binary data where it lies in `body`.
+    public init(kserve request: KServeInferRequest, body: TensorRegion) {
+        let storage: Storage
+        switch request.data {
+        case .json(let array): storage = .array(array)
+        case .binary(let range): storage = .region(body.subregion(range))
+        }
+        self.init(dtype: request.dtype, shape: request.shape, layout: .flat, storage: storage)
+    }
+}

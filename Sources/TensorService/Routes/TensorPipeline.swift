@@ -1,0 +1,36 @@
+import TensorCodecs
+import TensorHTTP
+
+/// How every tensor request is answered, whatever its protocol: inflate the body, decode it, compute in place,
+/// encode the answer, compress it. What differs between `/ops/leaky_relu` and KServe's infer is only how the body
+/// is read and the answer written: values chosen from the head (`LeakyReLUEndpoint.pipeline(for:)`,
+/// `KServeEndpoint.pipeline(for:)`).
+struct TensorPipeline: Sendable {
+    /// A request read: its tensor, the slope to apply, and how to answer once it is computed.
+    struct Decoded {
+        var tensor: TensorBuffer
+        var slope: Double
+        var encode: (inout TensorBuffer, @escaping MemoryAdmission) throws -> HTTPResponse
+    }
+
+    /// Reads the inflated body; `admit` is asked before the decoder allocates.
+    typealias Decode = @Sendable (_ body: ByteBuffer, _ head: HTTPRequestHead, _ admit: @escaping MemoryAdmission) throws -> Decoded
+
+    /// The request body's `Content-Encoding` (nil: identity) and the answer's, from `Accept-Encoding`.
+    var requestCoding: ContentCoding?
+    var answerCoding: ContentCoding?
+    var decode: Decode
+
+    /// Runs on a worker thread (or inline for small bodies). The body is computed where it lies unless it had to be
+    /// inflated first.
+    func run(_ request: HTTPRequest, pool: WorkerPool, maxBodyBytes: Int, metrics: ServiceMetrics) throws -> HTTPResponse {
+        let admit = request.admission
+        let body = try RequestCoding.inflate(request.body, coding: requestCoding, limit: maxBodyBytes, admit: admit)
+        var decoded = try decode(body, request.head, admit)
+        decoded.tensor.compute(slope: decoded.slope, pool: pool)
+        metrics.recordElements(decoded.tensor.dtype, count: decoded.tensor.count)
+        var response = try decoded.encode(&decoded.tensor, admit)
+        AcceptEncoding.compress(&response, coding: answerCoding, admit: admit)
+        return response
+    }
+}
