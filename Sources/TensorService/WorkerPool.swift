@@ -34,6 +34,8 @@ package final class WorkerPool: Sendable {
     private let waitingJobs = Atomic<Int>(0)
     /// Worker threads running a job or a piece of one now (jobs run in place on callers are not counted here).
     private let busyWorkers = Atomic<Int>(0)
+    /// Entered by each worker thread while it runs; `stop` waits for all of them.
+    private let running = DispatchGroup()
 
     private struct State {
         var jobs = JobRing()
@@ -47,7 +49,11 @@ package final class WorkerPool: Sendable {
         self.threadCount = threadCount
         self.maxQueue = maxQueue
         for index in 0..<threadCount {
-            let thread = Thread { [self] in runWorker() }
+            running.enter()
+            let thread = Thread { [self] in
+                runWorker()
+                running.leave()
+            }
             thread.name = "tensor-worker-\(index)"
             thread.start()
         }
@@ -110,10 +116,19 @@ package final class WorkerPool: Sendable {
         task.waitForAll()
     }
 
-    /// Lets the threads finish what they hold and exit; queued jobs are dropped. For tests and shutdown.
+    /// Lets the threads finish what they hold and waits for them to end; queued jobs are dropped. For tests and
+    /// shutdown (the process then exits with no worker still running). Not from a job.
     package func stop() {
-        state.withLock { $0.isStopped = true }
+        let dropped = state.withLock { state -> JobRing in
+            state.isStopped = true
+            defer { state.jobs = JobRing() }
+            return state.jobs
+        }
+        waitingJobs.subtract(dropped.count, ordering: .relaxed)
         for _ in 0..<threadCount { wakeups.signal() }
+        running.wait()
+        // Released here, outside the lock: a job's captures (its request, its connection) may take a while to free.
+        withExtendedLifetime(dropped) {}
     }
 
     private func runWorker() {

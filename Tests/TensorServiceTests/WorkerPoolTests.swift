@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 import Testing
 import TensorKernels
 import TensorTestSupport
@@ -18,6 +19,22 @@ import TensorTestSupport
         #expect(pool.queueDepth == 2)
         #expect(pool.submit {} == .rejected)
         gate.signal()
+    }
+
+    @Test("stop waits for the job in hand, drops the queued ones, and returns with no worker left")
+    func stopWaitsForWorkersAndDropsTheQueue() {
+        let pool = WorkerPool(threadCount: 1, maxQueue: 4)
+        let gate = DispatchSemaphore(value: 0)
+        let started = DispatchSemaphore(value: 0)
+        let finished = Mutex<[String]>([])
+        #expect(pool.submit { started.signal(); gate.wait(); finished.withLock { $0.append("running") } } == .accepted)
+        started.wait()
+        for _ in 0..<3 { #expect(pool.submit { finished.withLock { $0.append("queued") } } == .accepted) }
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(20)) { gate.signal() }
+        pool.stop()
+        // Not a timing assertion: whenever the gate opens, stop returns only after the running job ended.
+        #expect(finished.withLock { $0 } == ["running"])
+        #expect(pool.submit {} == .rejected)
     }
 
     @Test func runsASmallJobInPlaceOnlyWhenIdle() {

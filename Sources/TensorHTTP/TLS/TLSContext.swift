@@ -13,6 +13,8 @@ package final class TLSContext: @unchecked Sendable {
     let context: OpaquePointer
 
     package init(certificatePath: String, keyPath: String) throws(TLSSetupError) {
+        // First, before anything else initialises OpenSSL with its defaults.
+        _ = tk_openssl_init_without_atexit()
         guard let context = SSL_CTX_new(TLS_server_method()) else { throw TLSSetupError(description: "SSL_CTX_new failed") }
         self.context = context
         _ = tk_ssl_ctx_set_min_proto_version(context, tk_tls1_2_version())
