@@ -64,12 +64,49 @@ import TensorTestSupport
         let isNaN: (UInt16) -> Bool = dtype == .float16 ? { $0 & 0x7FFF > 0x7C00 } : { $0 & 0x7FFF > 0x7F80 }
         let mismatch = patterns.indices.first { patterns[$0] != read[$0] && !(isNaN(patterns[$0]) && isNaN(read[$0])) }
         #expect(mismatch == nil, "pattern \(mismatch.map { String($0, radix: 16) } ?? "")")
-        // Shortest: no element keeps a digit it could drop (a trailing "0" before an exponent or the end).
+        // Shortest: no decimal with fewer significant digits reads back to the same pattern. If one did, the
+        // decimal of that many digits just below or just above the value would too (the values that round to a
+        // pattern form an interval around it), so those two, at every exponent that could give fewer digits, are read.
         let body = text[text.range(of: "\"data\":[")!.upperBound...].dropLast(2)
-        for element in body.split(separator: ",") where element.contains(".") {
-            let mantissa = element.split(separator: "e")[0]
-            #expect(!mantissa.hasSuffix("0") || mantissa.hasSuffix(".0"), "\(element) is not shortest")
+        var longer: [String] = []
+        for (bits, element) in zip(patterns, body.split(separator: ",")) where bits & 0x7FFF != 0 && !isNaN(bits) {
+            guard !element.hasSuffix("Infinity"), let shorter = Self.shorterReadingBack(String(element), bits: bits, dtype: dtype)
+            else { continue }
+            longer.append("\(element) (\(shorter) reads back too)")
         }
+        #expect(longer.isEmpty, "\(longer.count) not shortest: \(longer.prefix(5))")
+    }
+
+    @Test("Shortest at powers of two, where the interval below is half as wide as above")
+    func narrowPowersOfTwo() throws {
+        let bfloat16 = BFloat16Bits.bits(from: 0x1p-59)
+        #expect(try write(.bfloat16, [1], .flat, bytes([bfloat16])).contains("[1.74e-18]"))
+    }
+
+    /// A decimal with fewer significant digits than `text` that reads back to `bits`, if there is one.
+    static func shorterReadingBack(_ text: String, bits: UInt16, dtype: DType) -> String? {
+        let mantissa = text.split(separator: "e")[0].drop { $0 == "-" }
+        let significant = mantissa.filter(\.isNumber).drop { $0 == "0" }
+        let digits = significant.count - significant.reversed().prefix { $0 == "0" }.count
+        guard digits > 1, let value = Double(text) else { return nil }
+        let magnitude = abs(value)
+        let decade = Int(log10(magnitude).rounded(.down))
+        for fewer in 1..<digits {
+            for decadeShift in -1...1 {
+                let exponent = decade + decadeShift - fewer + 1
+                let scaled = (magnitude / pow(10, Double(exponent))).rounded(.down)
+                for candidate in [scaled - 1, scaled, scaled + 1, scaled + 2] where candidate > 0 {
+                    let digitsText = String(Int64(candidate))
+                    guard digitsText.count <= fewer else { continue }
+                    let decimal = (value < 0 ? "-" : "") + digitsText + "e" + String(exponent)
+                    let readBack = Array(decimal.utf8).withUnsafeBytes { raw in
+                        DecimalNumber.scan(raw, at: 0).map { dtype == .float16 ? $0.float16Bits(in: raw) : $0.bfloat16Bits(in: raw) }
+                    }
+                    if readBack == bits { return decimal }
+                }
+            }
+        }
+        return nil
     }
 
     @Test("Many empty nested arrays fit the buffer (regression: commas between arrays were not counted)")

@@ -1,12 +1,11 @@
 import CNumberText
-import Foundation
 import TensorKernels
 
 /// The shortest decimal that reads back to the same value, per dtype, written into a caller's buffer.
 ///
 /// float32 and float64 use the Swift runtime's shortest round-trip printer (what `description` prints) without
-/// making a String per element. float16 and bfloat16 have only 65,536 values each, so each is printed once,
-/// lazily, by trying 1, 2, 3… significant digits until the text reads back to the same bits, and then looked up.
+/// making a String per element. float16 and bfloat16 have only 65,536 values each: each is printed once, lazily
+/// (`NarrowShortest`, exact integer arithmetic, a few milliseconds per format), and then looked up.
 enum ShortestDecimal {
     /// Longest text any element can take ("-2.2250738585072014e-308" and "-Infinity" fit).
     static let maxLength = 32
@@ -72,34 +71,21 @@ enum ShortestDecimal {
         }
 
         private static func shortest(_ bits: UInt16, format: NarrowFormat) -> [UInt8] {
-            let magnitude = format.magnitude(bits & 0x7FFF)
+            let magnitudeBits = bits & 0x7FFF
             let isNegative = bits & 0x8000 != 0
-            let isNaN = (bits & 0x7FFF) > format.infinityBits
-            if isNaN { return Array("NaN".utf8) }
-            if (bits & 0x7FFF) == format.infinityBits { return Array((isNegative ? "-Infinity" : "Infinity").utf8) }
-            let value = isNegative ? -magnitude : magnitude
-            if magnitude == 0 { return Array((isNegative ? "-0.0" : "0.0").utf8) }
-            for digits in 1...17 {
-                let scientific = String(format: "%.\(digits - 1)e", value)
-                let readBack = Array(scientific.utf8).withUnsafeBytes { bytes in
-                    DecimalNumber.scan(bytes, at: 0).map {
-                        format == .float16 ? $0.float16Bits(in: bytes) : $0.bfloat16Bits(in: bytes)
-                    }
-                }
-                if readBack == bits { return Array(pythonStyle(scientific).utf8) }
-            }
-            preconditionFailure("no decimal of 17 digits reads back to pattern \(bits)")
+            if magnitudeBits > format.infinityBits { return Array("NaN".utf8) }
+            if magnitudeBits == format.infinityBits { return Array((isNegative ? "-Infinity" : "Infinity").utf8) }
+            if magnitudeBits == 0 { return Array((isNegative ? "-0.0" : "0.0").utf8) }
+            let decimal = NarrowShortest.shortest(magnitudeBits, format: format)
+            return Array(pythonStyle(decimal, isNegative: isNegative).utf8)
         }
 
-        /// "1.50e+02" → "150.0", "6.0e-08" → "6e-08": positional for exponents -4…15, like Python's repr.
-        private static func pythonStyle(_ scientific: String) -> String {
-            let parts = scientific.split(separator: "e")
-            let exponent = Int(parts[1])!
-            var mantissa = String(parts[0])
-            let isNegative = mantissa.hasPrefix("-")
-            if isNegative { mantissa.removeFirst() }
-            var digits = mantissa.replacingOccurrences(of: ".", with: "")
-            while digits.count > 1 && digits.hasSuffix("0") { digits.removeLast() }
+        /// Positional for decimal exponents -4…15 (`150.0`, `0.001`), scientific otherwise (`6e-08`), like Python's
+        /// repr.
+        private static func pythonStyle(_ decimal: NarrowShortest.Decimal, isNegative: Bool) -> String {
+            let digits = String(decimal.digits)
+            // The exponent of the first digit: d.ddd × 10^exponent.
+            let exponent = decimal.exponent + digits.count - 1
             let sign = isNegative ? "-" : ""
             if exponent < -4 || exponent >= 16 {
                 let head = digits.prefix(1), tail = digits.dropFirst()
