@@ -13,6 +13,8 @@ package final class ServiceHandler: HTTPHandler {
     private let observer: RequestObserver
     private let draining = Atomic<Bool>(false)
     private let maxBodyBytes: Int
+    /// The model's inference counts and stage times, for `GET /v2/models/stats`.
+    package let inferenceStatistics = InferenceStatistics()
     /// The figures of the server this service answers for, read at scrape time.
     private let serverStatistics = Locked<HTTPServer.Statistics?>(nil)
 
@@ -88,6 +90,13 @@ package final class ServiceHandler: HTTPHandler {
             }
         case .modelMetadata:
             return .immediate { _ in KServeEndpoint.modelMetadata() }
+        case .modelConfig:
+            let instances = pool.threadCount
+            return .immediate { _ in KServeEndpoint.modelConfig(instances: instances) }
+        case .modelStatistics, .allModelStatistics:
+            return .immediate { service in
+                KServeEndpoint.json(service.inferenceStatistics.json(modelName: Route.modelName, version: Route.modelVersion))
+            }
         }
     }
 
@@ -105,8 +114,11 @@ package final class ServiceHandler: HTTPHandler {
         let (pool, maxBodyBytes, metrics) = (pool, maxBodyBytes, metrics)
         let job = WorkerJob(
             request: request, route: route,
-            work: { request in try pipeline.run(request, pool: pool, maxBodyBytes: maxBodyBytes, metrics: metrics) },
-            logger: logger, metrics: metrics, submitted: DispatchTime.now().uptimeNanoseconds, respond: respond)
+            work: { request, timing in
+                try pipeline.run(request, pool: pool, maxBodyBytes: maxBodyBytes, metrics: metrics, timing: &timing)
+            },
+            logger: logger, metrics: metrics, statistics: route == .infer ? inferenceStatistics : nil,
+            submitted: DispatchTime.now().uptimeNanoseconds, respond: respond)
         if pipeline.requestCoding == nil && job.request.body.count <= Self.maxBodyBytesRunInPlace && pool.runHereIfIdle({ job.run() })
         {
             return
@@ -187,9 +199,11 @@ private struct RoutedExchange: PreparedExchange {
 private struct WorkerJob: Sendable {
     let request: HTTPRequest
     let route: Route
-    let work: @Sendable (HTTPRequest) throws -> HTTPResponse
+    let work: @Sendable (HTTPRequest, inout PipelineTiming) throws -> HTTPResponse
     let logger: Logger
     let metrics: ServiceMetrics
+    /// Where the model's inferences are counted (KServe infer only), for Triton's statistics extension.
+    let statistics: InferenceStatistics?
     /// Monotonic nanoseconds when the job was handed to the pool.
     let submitted: UInt64
     let respond: @Sendable (HTTPResponse) -> Void
@@ -203,13 +217,21 @@ private struct WorkerJob: Sendable {
         }
         let started = DispatchTime.now().uptimeNanoseconds
         let response: HTTPResponse
+        var timing = PipelineTiming()
+        var succeeded = false
         do {
-            response = try work(request)
+            response = try work(request, &timing)
+            succeeded = true
         } catch {
             response = ProblemRenderer.response(for: error, path: request.head.path, logger: logger)
         }
         let finished = DispatchTime.now().uptimeNanoseconds
         metrics.recordJob(route: route, waitedNanoseconds: started &- submitted, ranNanoseconds: finished &- started)
+        if succeeded {
+            statistics?.recordSuccess(queue: started &- submitted, stages: timing)
+        } else {
+            statistics?.recordFailure(nanoseconds: finished &- submitted)
+        }
         respond(response)
     }
 }

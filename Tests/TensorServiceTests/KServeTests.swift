@@ -26,6 +26,28 @@ import TensorTestSupport
         }
     }
 
+    @Test("Model configuration and statistics: every route form, counts that follow the inferences")
+    func configurationAndStatistics() throws {
+        try withTestServer { port in
+            let client = try RawHTTPClient(port: port)
+            for path in ["/v2/models/leaky_relu/config", "/v2/models/leaky_relu/versions/1/config"] {
+                let config = try client.request("GET", path).json ?? [:]
+                #expect(config["name"] as? String == "leaky_relu" && config["max_batch_size"] as? Int == 0)
+            }
+            #expect(try client.request("GET", "/v2/models/other/config").status == 404)
+            let body = Array(#"{"inputs":[{"name":"input","shape":[2],"datatype":"FP32","data":[-1,2]}]}"#.utf8)
+            #expect(try client.request("POST", "/v2/models/leaky_relu/infer", headers: [("Content-Type", "application/json")], body: body).status == 200)
+            for path in ["/v2/models/stats", "/v2/models/leaky_relu/stats", "/v2/models/leaky_relu/versions/1/stats"] {
+                let stats = (try client.request("GET", path).json?["model_stats"] as? [[String: Any]])?.first ?? [:]
+                #expect(stats["inference_count"] as? Int == 1, "\(path)")
+                let success = (stats["inference_stats"] as? [String: Any])?["success"] as? [String: Any]
+                #expect(success?["count"] as? Int == 1)
+            }
+            let extensions = try client.request("GET", "/v2").json?["extensions"] as? [String] ?? []
+            #expect(Set(extensions).isSuperset(of: ["model_configuration", "statistics"]))
+        }
+    }
+
     @Test func inferJSONAndBinary() throws {
         try withTestServer { port in
             let client = try RawHTTPClient(port: port)

@@ -110,3 +110,44 @@ def test_errors_reach_the_client(client):
     with pytest.raises(InferenceServerException, match="resnet"):
         client.get_model_metadata("resnet")
     assert client.is_server_live()
+
+
+def test_model_config_and_statistics_for_tritons_tools():
+    """What perf_analyzer and tritonclient ask first: the model's configuration, and counts and nanoseconds per
+    stage in Triton's statistics schema. A server of its own, so that the counts are this test's alone."""
+    from conftest import start_server
+
+    server = start_server()
+    try:
+        with httpclient.InferenceServerClient(f"127.0.0.1:{server.port}") as triton:
+            extensions = triton.get_server_metadata()["extensions"]
+            assert {"binary_tensor_data", "model_configuration", "statistics"} <= set(extensions)
+            for version in ("", "1"):
+                config = triton.get_model_config("leaky_relu", model_version=version)
+                assert config["name"] == "leaky_relu" and config["max_batch_size"] == 0
+                assert [(t["name"], t["data_type"], t["dims"]) for t in config["input"]] == [("input", "TYPE_FP32", [-1])]
+                assert [(t["name"], t["dims"]) for t in config["output"]] == [("output", [-1])]
+            empty = triton.get_inference_statistics("leaky_relu")["model_stats"][0]
+            assert empty["inference_count"] == 0 and empty["last_inference"] == 0
+            for _ in range(3):
+                data = sample(np.float32, shape=(64,))
+                tensor = httpclient.InferInput("input", list(data.shape), "FP32")
+                tensor.set_data_from_numpy(data)
+                triton.infer("leaky_relu", [tensor])
+            # A body the model cannot read fails inside the inference, and is counted as a failure.
+            failed = requests.post(f"{server.url}/v2/models/leaky_relu/infer",
+                                   json={"inputs": [{"name": "input", "shape": [2], "datatype": "FP32", "data": [1]}]})
+            assert failed.status_code == 400
+            for version in ("", "1"):
+                stats = triton.get_inference_statistics("leaky_relu", model_version=version)["model_stats"][0]
+                assert (stats["name"], stats["version"]) == ("leaky_relu", "1")
+                assert stats["inference_count"] == stats["execution_count"] == 3 and stats["last_inference"] > 0
+                inference = stats["inference_stats"]
+                assert inference["fail"]["count"] == 1
+                for stage in ("success", "queue", "compute_input", "compute_infer", "compute_output"):
+                    assert inference[stage]["count"] == 3, stage
+                assert inference["success"]["ns"] >= inference["compute_infer"]["ns"] > 0
+            everything = requests.get(f"{server.url}/v2/models/stats").json()
+            assert [model["name"] for model in everything["model_stats"]] == ["leaky_relu"]
+    finally:
+        assert server.stop() == 0

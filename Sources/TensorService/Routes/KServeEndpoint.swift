@@ -6,8 +6,26 @@ import TensorKernels
 /// The Open Inference Protocol (KServe v2) routes for the one model, `leaky_relu`, with Triton's binary tensor
 /// data extension, as `tritonclient.http` and KServe's clients speak them.
 package enum KServeEndpoint {
+    /// The extensions `/v2` names: `perf_analyzer` asks for statistics only when `statistics` is listed.
+    static let extensions = ["binary_tensor_data", "model_configuration", "statistics"]
+
     static func serverMetadata() -> HTTPResponse {
-        json(#"{"name":"tensor-service","version":"\#(ServiceVersion.current)","extensions":["binary_tensor_data"]}"#)
+        let names = extensions.map { "\"\($0)\"" }.joined(separator: ",")
+        return json(#"{"name":"tensor-service","version":"\#(ServiceVersion.current)","extensions":[\#(names)]}"#)
+    }
+
+    /// Triton's model configuration, as `perf_analyzer` and `tritonclient`'s `get_model_config` read it: no batching
+    /// (`max_batch_size` 0, so `dims` is the whole shape), one CPU instance per worker thread.
+    static func modelConfig(instances: Int) -> HTTPResponse {
+        func tensor(_ name: String) -> String {
+            #"{"name":"\#(name)","data_type":"TYPE_FP32","format":"FORMAT_NONE","dims":[-1],"is_shape_tensor":false}"#
+        }
+        return json(
+            #"{"name":"\#(Route.modelName)","platform":"","backend":"tensor-service","#
+                + #""version_policy":{"specific":{"versions":[\#(Route.modelVersion)]}},"max_batch_size":0,"#
+                + #""input":[\#(tensor("input"))],"output":[\#(tensor("output"))],"#
+                + #""instance_group":[{"name":"\#(Route.modelName)","kind":"KIND_CPU","count":\#(instances)}],"#
+                + #""default_model_filename":"","parameters":{}}"#)
     }
 
     /// One input and one output of dynamic shape; FP32 is listed, and FP16, BF16 and FP64 are accepted too.

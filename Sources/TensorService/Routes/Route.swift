@@ -12,6 +12,9 @@ package enum Route: String, CaseIterable, Sendable {
     case modelMetadata = "/v2/models/{model}[/versions/{version}]"
     case modelReady = "/v2/models/{model}[/versions/{version}]/ready"
     case infer = "/v2/models/{model}[/versions/{version}]/infer"
+    case modelConfig = "/v2/models/{model}[/versions/{version}]/config"
+    case modelStatistics = "/v2/models/{model}[/versions/{version}]/stats"
+    case allModelStatistics = "/v2/models/stats"
 
     /// The one model this service serves, and its one version.
     package static let modelName = "leaky_relu"
@@ -59,6 +62,7 @@ package enum Route: String, CaseIterable, Sendable {
         case "/v2": return .serverMetadata
         case "/v2/health/live": return .serverLive
         case "/v2/health/ready": return .serverReady
+        case "/v2/models/stats": return .allModelStatistics
         default: break
         }
         var parts = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
@@ -77,6 +81,8 @@ package enum Route: String, CaseIterable, Sendable {
         case []: return .modelMetadata
         case ["ready"]: return .modelReady
         case ["infer"]: return .infer
+        case ["config"]: return .modelConfig
+        case ["stats"]: return .modelStatistics
         default: return nil
         }
     }

@@ -1,3 +1,4 @@
+import Dispatch
 import TensorCodecs
 import TensorHTTP
 
@@ -22,15 +23,40 @@ struct TensorPipeline: Sendable {
     var decode: Decode
 
     /// Runs on a worker thread (or inline for small bodies). The body is computed where it lies unless it had to be
-    /// inflated first.
-    func run(_ request: HTTPRequest, pool: WorkerPool, maxBodyBytes: Int, metrics: ServiceMetrics) throws -> HTTPResponse {
+    /// inflated first. `timing` gets each stage's nanoseconds as it ends.
+    func run(
+        _ request: HTTPRequest, pool: WorkerPool, maxBodyBytes: Int, metrics: ServiceMetrics, timing: inout PipelineTiming
+    ) throws -> HTTPResponse {
+        var clock = PipelineTiming.now()
         let admit = request.admission
         let body = try RequestCoding.inflate(request.body, coding: requestCoding, limit: maxBodyBytes, admit: admit)
         var decoded = try decode(body, request.head, admit)
+        timing.input = PipelineTiming.lap(&clock)
         decoded.tensor.compute(slope: decoded.slope, pool: pool)
+        timing.infer = PipelineTiming.lap(&clock)
         metrics.recordElements(decoded.tensor.dtype, count: decoded.tensor.count)
         var response = try decoded.encode(&decoded.tensor, admit)
         AcceptEncoding.compress(&response, coding: answerCoding, admit: admit)
+        timing.output = PipelineTiming.lap(&clock)
         return response
+    }
+}
+
+/// Nanoseconds a tensor request spent in each stage of its pipeline.
+struct PipelineTiming: Sendable {
+    /// Inflating and decoding the body.
+    var input: UInt64 = 0
+    /// leaky_relu_.
+    var infer: UInt64 = 0
+    /// Encoding and compressing the answer.
+    var output: UInt64 = 0
+
+    static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+
+    /// The time since `clock`, which moves to now.
+    static func lap(_ clock: inout UInt64) -> UInt64 {
+        let now = now()
+        defer { clock = now }
+        return now &- clock
     }
 }
