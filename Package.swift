@@ -34,6 +34,8 @@ let package = Package(
         .systemLibrary(name: "CMalloc"),
         // epoll, eventfd and accept4, which Glibc's Swift module leaves out.
         .systemLibrary(name: "CLinux"),
+        // A SIGBUS handler that keeps a client's shrunken shared-memory object from ending the process.
+        .target(name: "CMappingGuard"),
         .target(
             name: "TensorHTTP",
             dependencies: ["CZlib", "COpenSSL", "CLinux", .product(name: "Logging", package: "swift-log")],
@@ -42,7 +44,7 @@ let package = Package(
         .target(
             name: "TensorService",
             dependencies: [
-                "TensorKernels", "TensorCodecs", "TensorHTTP",
+                "TensorKernels", "TensorCodecs", "TensorHTTP", "CMappingGuard",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],

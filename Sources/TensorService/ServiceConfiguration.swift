@@ -12,6 +12,8 @@ package struct ServiceConfiguration: Sendable {
     /// After SIGTERM: how long to keep accepting and serving (readiness already 503) before the drain, while a load
     /// balancer stops sending new clients.
     package var drainDelay: Duration = .zero
+    /// Triton's system shared-memory extension (`--shared-memory system`); off by default.
+    package var sharedMemory = false
 
     package init() {}
 }

@@ -18,8 +18,14 @@ package final class ServiceHandler: HTTPHandler {
     /// The figures of the server this service answers for, read at scrape time.
     private let serverStatistics = Locked<HTTPServer.Statistics?>(nil)
 
-    package init(pool: WorkerPool, maxBodyBytes: Int, logger: Logger, accessLogger: Logger) {
+    /// Triton's system shared-memory regions; nil while the extension is off (`--shared-memory off`).
+    package let sharedMemory: SharedMemoryRegistry?
+
+    package init(
+        pool: WorkerPool, maxBodyBytes: Int, sharedMemory: SharedMemoryRegistry? = nil, logger: Logger, accessLogger: Logger
+    ) {
         self.pool = pool
+        self.sharedMemory = sharedMemory
         self.logger = logger
         let metrics = ServiceMetrics()
         self.metrics = metrics
@@ -60,7 +66,7 @@ package final class ServiceHandler: HTTPHandler {
         case .leakyReLU:
             return .tensorWork(try LeakyReLUEndpoint.pipeline(for: head))
         case .infer:
-            return .tensorWork(try KServeEndpoint.pipeline(for: head))
+            return .tensorWork(try KServeEndpoint.pipeline(for: head, sharedMemory: sharedMemory))
         case .healthz:
             return .immediate { _ in Self.statusResponse(200, "ok") }
         case .readyz:
@@ -75,12 +81,15 @@ package final class ServiceHandler: HTTPHandler {
         case .metrics:
             return .immediate { service in
                 let text = service.serverStatistics.withLock { $0 }.map {
-                    service.metrics.exposition(server: $0, pool: service.pool)
+                    service.metrics.exposition(server: $0, pool: service.pool, sharedMemory: service.sharedMemory)
                 } ?? []
                 return HTTPResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: text)
             }
         case .serverMetadata:
-            return .immediate { _ in KServeEndpoint.serverMetadata() }
+            let hasSharedMemory = sharedMemory != nil
+            return .immediate { _ in KServeEndpoint.serverMetadata(withSharedMemory: hasSharedMemory) }
+        case .sharedMemoryStatus, .sharedMemoryRegister, .sharedMemoryUnregister:
+            return try SharedMemoryEndpoint.action(for: route, head: head, registry: sharedMemory)
         case .serverLive:
             return .immediate { _ in KServeEndpoint.json("{\"live\":true}") }
         case .serverReady, .modelReady:
@@ -134,6 +143,15 @@ package final class ServiceHandler: HTTPHandler {
         observer.begin(head, route: route, bodyBytes: bodyBytes)
     }
 
+    /// The answer `make` gives, or its error rendered.
+    fileprivate func answering(path: Substring, _ make: () throws -> HTTPResponse) -> HTTPResponse {
+        do {
+            return try make()
+        } catch {
+            return ProblemRenderer.response(for: error, path: path, logger: logger)
+        }
+    }
+
     fileprivate func finish(_ exchange: RequestObserver.Exchange, _ response: HTTPResponse) -> HTTPResponse {
         observer.finish(exchange, response)
     }
@@ -169,10 +187,12 @@ package final class ServiceHandler: HTTPHandler {
 }
 
 /// A request routed from its head: its route and what answering it takes, decided once.
-private struct RoutedExchange: PreparedExchange {
+struct RoutedExchange: PreparedExchange {
     enum Action: Sendable {
         /// An answer made on the spot (health, metadata, metrics), from the service's state at handling time.
-        case immediate(@Sendable (ServiceHandler) -> HTTPResponse)
+        case immediate(@Sendable (ServiceHandler) throws -> HTTPResponse)
+        /// An answer made on the spot from a small body (a shared-memory registration).
+        case withBody(@Sendable (HTTPRequest) throws -> HTTPResponse)
         /// Inflate, decode, compute and encode a tensor, on a worker unless it is small.
         case tensorWork(TensorPipeline)
     }
@@ -186,7 +206,10 @@ private struct RoutedExchange: PreparedExchange {
         let service = self.service
         switch action {
         case .immediate(let answer):
-            respond(service.finish(exchange, answer(service)))
+            respond(service.finish(exchange, service.answering(path: request.head.path) { try answer(service) }))
+        case .withBody(let answer):
+            let request = copy request
+            respond(service.finish(exchange, service.answering(path: request.head.path) { try answer(request) }))
         case .tensorWork(let pipeline):
             service.runTensorWork(request, route: route, pipeline: pipeline) { response in
                 respond(service.finish(exchange, response))

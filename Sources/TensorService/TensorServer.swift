@@ -14,7 +14,8 @@ package final class TensorServer: Sendable {
         self.logger = logger
         let pool = WorkerPool(threadCount: configuration.workers, maxQueue: configuration.maxQueue)
         service = ServiceHandler(
-            pool: pool, maxBodyBytes: configuration.http.maxBodyBytes, logger: logger,
+            pool: pool, maxBodyBytes: configuration.http.maxBodyBytes,
+            sharedMemory: configuration.sharedMemory ? SharedMemoryRegistry() : nil, logger: logger,
             accessLogger: accessLogger ?? Logger(label: "tensor-service.access"))
         http = try HTTPServer(configuration: configuration.http, handler: service, logger: logger)
         service.attach(http)
@@ -45,6 +46,8 @@ package final class TensorServer: Sendable {
         if configuration.drainDelay > .zero { Thread.sleep(forTimeInterval: Self.seconds(configuration.drainDelay)) }
         let report = http.shutdown(grace: configuration.shutdownGrace)
         service.pool.stop()
+        // Every client's region unmapped and its descriptor closed.
+        service.sharedMemory?.unregister(nil)
         logger.info(
             "stopped",
             metadata: [

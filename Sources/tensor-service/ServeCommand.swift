@@ -17,6 +17,7 @@ struct ServeCommand: ParsableCommand {
     static let optionNames = [
         "--host", "--port", "--workers", "--max-body-bytes", "--max-connections", "--max-queue", "--max-inflight-bytes",
         "--read-timeout", "--idle-timeout", "--shutdown-grace", "--drain-delay", "--tls-cert", "--tls-key", "--log-level", "--log-format",
+        "--shared-memory",
     ]
 
     @Option(help: "Address to bind: 0.0.0.0, :: (IPv6 and IPv4), or 127.0.0.1 for loopback only.")
@@ -66,6 +67,13 @@ struct ServeCommand: ParsableCommand {
 
     enum LogFormat: String, ExpressibleByArgument {
         case text, json
+    }
+
+    @Option(help: "off, or system for Triton's system shared-memory extension under /v2 (same-host clients).")
+    var sharedMemory: SharedMemoryMode = .off
+
+    enum SharedMemoryMode: String, ExpressibleByArgument {
+        case off, system
     }
 
     /// Every number is checked against a range before it becomes a configuration: a value past it (a timeout of
@@ -147,6 +155,7 @@ struct ServeCommand: ParsableCommand {
         configuration.maxQueue = maxQueue
         configuration.shutdownGrace = .milliseconds(Int64(shutdownGrace * 1000))
         configuration.drainDelay = .milliseconds(Int64(drainDelay * 1000))
+        configuration.sharedMemory = sharedMemory == .system
         return configuration
     }
 }

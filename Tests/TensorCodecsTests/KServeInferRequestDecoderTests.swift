@@ -49,8 +49,14 @@ import TensorKernels
             (#"{"inputs": []}"#, [], "missing or empty"),
             (#"{"inputs": [{"name": "input", "shape": [2], "datatype": "FP32", "parameters": {"binary_data_size": 4}}]}"#, [0, 0, 0, 0], "does not match"),
             (#"{"inputs": [{"name": "input", "shape": [1], "datatype": "FP32", "parameters": {"binary_data_size": 4}}]}"#, [0, 0, 0, 0, 0], "binary_data_size says 4"),
-            (#"{"inputs": [{"name": "input", "shape": [1], "datatype": "FP32"}]}"#, [], "neither data nor binary_data_size"),
+            (#"{"inputs": [{"name": "input", "shape": [1], "datatype": "FP32"}]}"#, [], "none of data, binary_data_size and shared_memory_region"),
             (#"{"inputs": [{"name": "input", "shape": [1], "datatype": "FP32", "data": [1]}], "parameters": {"negative_slope": "x"}}"#, [], "expected a number"),
+            (#"{"inputs": [{"name": "input", "shape": [1], "datatype": "FP32", "data": [1], "parameters": {"shared_memory_region": "r", "shared_memory_byte_size": 4}}]}"#, [], "send one"),
+            (#"{"inputs": [{"name": "input", "shape": [2], "datatype": "FP32", "parameters": {"shared_memory_region": "r", "shared_memory_byte_size": 4}}]}"#, [], "does not match"),
+            (#"{"inputs": [{"name": "input", "shape": [1], "datatype": "FP32", "parameters": {"shared_memory_region": "r"}}]}"#, [], "needs shared_memory_byte_size"),
+            (#"{"inputs": [{"name": "input", "shape": [1], "datatype": "FP32", "data": [1], "parameters": {"shared_memory_offset": 8}}]}"#, [], "need shared_memory_region"),
+            (#"{"inputs": [\#(input)], "outputs": [{"name": "output", "parameters": {"binary_data": true, "shared_memory_region": "r", "shared_memory_byte_size": 8}}]}"#, [], "cannot also be binary"),
+            (#"{"inputs": [{"name": "input", "shape": [1], "datatype": "FP32", "parameters": {"shared_memory_region": "r", "shared_memory_byte_size": -4}}]}"#, [], "shared_memory_byte_size"),
         ]
         for (json, binary, fragment) in cases {
             do {
@@ -62,5 +68,14 @@ import TensorKernels
             }
         }
         #expect(throws: CodecError.self) { try decode(#"{"inputs": []}"#, headerLength: 500) }
+    }
+
+    @Test("Shared-memory references of the input and the output, as tritonclient sends them")
+    func sharedMemoryReferences() throws {
+        let request = try decode(
+            #"{"inputs": [{"name": "input", "shape": [2, 2], "datatype": "FP64", "parameters": {"shared_memory_region": "in", "shared_memory_byte_size": 32}}], "#
+                + #""outputs": [{"name": "output", "parameters": {"binary_data": false, "shared_memory_region": "out", "shared_memory_offset": 64, "shared_memory_byte_size": 40}}]}"#)
+        #expect(request.data == .sharedMemory(.init(region: "in", offset: 0, byteSize: 32)))
+        #expect(request.outputSharedMemory == .init(region: "out", offset: 64, byteSize: 40))
     }
 }

@@ -83,7 +83,7 @@ private final class Memory {
             try KServeInferRequestDecoder.decode(UnsafeRawBufferPointer(text), headerLength: nil)
         }!
         let memory = Memory([])
-        let tensor = TensorBuffer(kserve: request, body: memory.region(0..<0))
+        let tensor = try TensorBuffer(kserve: request, body: memory.region(0..<0))
         let answer = try KServeInferResponse(answering: request, with: tensor, modelName: "m", modelVersion: "1")
         #expect(answer.binaryData == nil)
         #expect(String(decoding: answer.json.joined(), as: UTF8.self)
@@ -93,7 +93,7 @@ private final class Memory {
         let body = Memory(Array(binaryJSON.utf8) + Self.bytes([Float(-1), 2]))
         let binaryRequest = try KServeInferRequestDecoder.decode(
             UnsafeRawBufferPointer(body.bytes), headerLength: binaryJSON.utf8.count)
-        let binaryTensor = TensorBuffer(kserve: binaryRequest, body: body.region(0..<body.bytes.count))
+        let binaryTensor = try TensorBuffer(kserve: binaryRequest, body: body.region(0..<body.bytes.count))
         let binaryAnswer = try KServeInferResponse(answering: binaryRequest, with: binaryTensor, modelName: "m", modelVersion: "1")
         guard case .region(let region)? = binaryAnswer.binaryData?.storage else {
             Issue.record("binary output is answered from the request body")

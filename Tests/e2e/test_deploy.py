@@ -242,3 +242,18 @@ def test_smoke_one_request_of_each_format(server):
     infer = requests.post(f"{server.url}/v2/models/leaky_relu/infer",
                           json={"inputs": [{"name": "input", "shape": [2], "datatype": "FP64", "data": [-1, 1]}]})
     assert infer.json()["outputs"][0]["data"] == [-0.01, 1.0]
+
+
+def test_shared_memory_sidecar_recipe():
+    """The same-host recipe: valid for Kubernetes, /dev/shm an in-memory emptyDir in both containers, the service with
+    the extension on and listening on loopback only."""
+    manifest = load(os.path.join(DEPLOY, "shared-memory", "sidecar.yaml"))
+    kubernetes_validate.validate(manifest, K8S_VERSION, strict=True)
+    pod = manifest["spec"]["template"]["spec"]
+    volume = next(volume for volume in pod["volumes"] if volume["name"] == "dshm")
+    assert volume["emptyDir"]["medium"] == "Memory"
+    for container in pod["containers"]:
+        assert {"name": "dshm", "mountPath": "/dev/shm"} in container["volumeMounts"]
+    service = next(container for container in pod["containers"] if container["name"] == "tensor-service")
+    env = {variable["name"]: variable["value"] for variable in service["env"]}
+    assert env["TENSOR_SERVICE_SHARED_MEMORY"] == "system" and env["TENSOR_SERVICE_HOST"] == "127.0.0.1"

@@ -7,7 +7,7 @@ import tempfile
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, start_server
 
 FENCE = re.compile(r"```(\w+)\n(.*?)```", re.S)
 
@@ -28,8 +28,17 @@ def test_the_readme_has_examples():
     assert languages.count("sh") >= 4 and "python" in languages
 
 
+@pytest.fixture(scope="module")
+def shared_memory_url():
+    server = start_server("--shared-memory", "system")
+    yield server.url
+    assert server.stop() == 0
+
+
 @pytest.mark.parametrize("language,code,expected", examples())
-def test_readme_example(base_url, language, code, expected):
+def test_readme_example(request, language, code, expected):
+    # Examples of the shared-memory extension need a server started with it.
+    base_url = request.getfixturevalue("shared_memory_url" if "shared_memory" in code else "base_url")
     code = code.replace("http://localhost:8080", base_url).replace("localhost:8080", base_url.replace("http://", ""))
     command = ["bash", "-c", code] if language == "sh" else ["python3", "-c", code]
     with tempfile.TemporaryDirectory() as directory:

@@ -60,6 +60,35 @@ public enum KServeInferRequestDecoder {
         var shape: [Int]?
         var binarySize: Int?
         var data: (start: Int, count: Int)?
+        var sharedMemory = RawSharedMemory()
+    }
+
+    /// The three shared-memory parameters as they arrive; checked together in `RawSharedMemory.reference`.
+    private struct RawSharedMemory {
+        var region: String?
+        var offset: Int?
+        var byteSize: Int?
+
+        mutating func read(_ name: String, _ scanner: inout JSONScanner, owner: String) throws(CodecError) -> Bool {
+            switch name {
+            case "shared_memory_region": region = try scanner.readString()
+            case "shared_memory_offset": offset = try scanner.readNonNegativeInteger("\(owner).parameters.shared_memory_offset")
+            case "shared_memory_byte_size": byteSize = try scanner.readNonNegativeInteger("\(owner).parameters.shared_memory_byte_size")
+            default: return false
+            }
+            return true
+        }
+
+        func reference(owner: String) throws(CodecError) -> KServeInferRequest.SharedMemoryReference? {
+            guard let region else {
+                guard offset == nil && byteSize == nil else {
+                    throw .malformed("\(owner): shared_memory_offset and shared_memory_byte_size need shared_memory_region")
+                }
+                return nil
+            }
+            guard let byteSize else { throw .malformed("\(owner): shared_memory_region needs shared_memory_byte_size") }
+            return .init(region: region, offset: offset ?? 0, byteSize: byteSize)
+        }
     }
 
     private struct RawRequest {
@@ -79,8 +108,11 @@ public enum KServeInferRequestDecoder {
             case "shape": input.shape = try scanner.readIntegerArray(name: "inputs[0].shape")
             case "parameters":
                 try forEachMember(&scanner) { name, scanner throws(CodecError) in
-                    guard name == "binary_data_size" else { return try scanner.skipValue() }
-                    input.binarySize = try scanner.readNonNegativeInteger("inputs[0].parameters.binary_data_size")
+                    if name == "binary_data_size" {
+                        input.binarySize = try scanner.readNonNegativeInteger("inputs[0].parameters.binary_data_size")
+                    } else if try !input.sharedMemory.read(name, &scanner, owner: "inputs[0]") {
+                        try scanner.skipValue()
+                    }
                 }
             case "data":
                 scanner.skipWhitespace()
@@ -95,22 +127,31 @@ public enum KServeInferRequestDecoder {
     private static func readOutput(_ scanner: inout JSONScanner, index: Int) throws(CodecError) -> KServeInferRequest.RequestedOutput {
         var name: String?
         var binary: Bool?
+        var sharedMemory = RawSharedMemory()
+        let owner = "outputs[\(index)]"
         try forEachMember(&scanner) { key, scanner throws(CodecError) in
             switch key {
             case "name": name = try scanner.readString()
             case "parameters":
                 try forEachMember(&scanner) { parameter, scanner throws(CodecError) in
-                    guard parameter == "binary_data" else { return try scanner.skipValue() }
-                    binary = try readBool(&scanner, "outputs[\(index)].parameters.binary_data")
+                    if parameter == "binary_data" {
+                        binary = try readBool(&scanner, "\(owner).parameters.binary_data")
+                    } else if try !sharedMemory.read(parameter, &scanner, owner: owner) {
+                        try scanner.skipValue()
+                    }
                 }
             default: try scanner.skipValue()
             }
+        }
+        let reference = try sharedMemory.reference(owner: owner)
+        if reference != nil && binary == true {
+            throw .malformed("\(owner): an output in shared memory cannot also be binary data in the answer")
         }
         guard let name else { throw .malformed("outputs[\(index)] has no name") }
         guard name == outputName else {
             throw .malformed("outputs[\(index)]: unknown output \"\(name.prefix(64))\"; the model's only output is \"\(outputName)\"")
         }
-        return KServeInferRequest.RequestedOutput(name: name, binaryData: binary)
+        return KServeInferRequest.RequestedOutput(name: name, binaryData: binary, sharedMemory: reference)
     }
 
     private static func assemble(
@@ -125,7 +166,18 @@ public enum KServeInferRequestDecoder {
         let count = try TensorShape.elementCount(shape)
         let byteCount = try TensorShape.byteCount(elements: count, itemSize: dtype.itemSize)
         let data: KServeInferRequest.InputData
-        if let size = input.binarySize {
+        if let reference = try input.sharedMemory.reference(owner: "inputs[0]") {
+            guard input.data == nil && input.binarySize == nil else {
+                throw .malformed("inputs[0] has shared_memory_region and also data or binary_data_size; send one")
+            }
+            guard reference.byteSize == byteCount else {
+                throw .malformed("inputs[0]: shared_memory_byte_size \(reference.byteSize) does not match shape \(shape) of \(datatype) (\(byteCount) bytes)")
+            }
+            guard jsonLength == body.count else {
+                throw .malformed("\(body.count - jsonLength) bytes follow the JSON header but no input declares binary_data_size")
+            }
+            data = .sharedMemory(reference)
+        } else if let size = input.binarySize {
             guard input.data == nil else { throw .malformed("inputs[0] has both data and binary_data_size") }
             guard size == byteCount else {
                 throw .malformed("inputs[0]: binary_data_size \(size) does not match shape \(shape) of \(datatype) (\(byteCount) bytes)")
@@ -135,7 +187,9 @@ public enum KServeInferRequestDecoder {
             }
             data = .binary(jsonLength..<(jsonLength + size))
         } else {
-            guard let json = input.data else { throw .malformed("inputs[0] has neither data nor binary_data_size") }
+            guard let json = input.data else {
+                throw .malformed("inputs[0] has none of data, binary_data_size and shared_memory_region")
+            }
             guard json.count == count else {
                 throw .malformed("inputs[0]: data has \(json.count) elements but shape \(shape) needs \(count)")
             }

@@ -17,25 +17,33 @@ public struct KServeInferResponse {
         var text = #"{"model_name":\#(JSONText.quoted(modelName)),"model_version":\#(JSONText.quoted(modelVersion)),"#
         if let id = request.id { text += #""id":\#(JSONText.quoted(id)),"# }
         text += #""outputs":[{"name":"output","datatype":"\#(KServeDatatype.name(of: tensor.dtype))","#
-        text += #""shape":[\#(tensor.shape.map(String.init).joined(separator: ","))],"#
-        if request.wantsBinaryOutput {
-            text += #""parameters":{"binary_data_size":\#(tensor.byteCount)}}]}"#
+        text += #""shape":[\#(tensor.shape.map(String.init).joined(separator: ","))]"#
+        if request.outputSharedMemory != nil {
+            // Written to the caller's region already: the answer only describes it, as Triton's does.
+            json = [Array((text + "}]}").utf8)]
+            binaryData = nil
+        } else if request.wantsBinaryOutput {
+            text += #","parameters":{"binary_data_size":\#(tensor.byteCount)}}]}"#
             json = [Array(text.utf8)]
             binaryData = tensor
         } else {
-            json = [Array((text + #""data":"#).utf8), try tensor.jsonFlatArray(admit: admit), Array("}]}".utf8)]
+            json = [Array((text + #","data":"#).utf8), try tensor.jsonFlatArray(admit: admit), Array("}]}".utf8)]
             binaryData = nil
         }
     }
 }
 
 extension TensorBuffer {
-    /// The input of a decoded infer request: JSON data in its own array, binary data where it lies in `body`.
-    public init(kserve request: KServeInferRequest, body: TensorRegion) {
+    /// The input of a decoded infer request: JSON data in its own array, binary data where it lies in `body`, data
+    /// in shared memory where the caller resolved it (`sharedMemory`, the reference's bytes).
+    public init(kserve request: KServeInferRequest, body: TensorRegion, sharedMemory: TensorRegion? = nil) throws(CodecError) {
         let storage: Storage
         switch request.data {
         case .json(let array): storage = .array(array)
         case .binary(let range): storage = .region(body.subregion(range))
+        case .sharedMemory(let reference):
+            guard let sharedMemory else { throw .malformed("shared memory region \"\(reference.region)\" is not available") }
+            storage = .region(sharedMemory)
         }
         self.init(dtype: request.dtype, shape: request.shape, layout: .flat, storage: storage)
     }

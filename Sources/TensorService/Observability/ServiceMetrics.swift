@@ -16,6 +16,8 @@ package final class ServiceMetrics: Sendable {
     private let openConnections: Gauge
     private let queueDepth: Gauge
     private let inflightBytes: Gauge
+    private let sharedMemoryRegions: Gauge
+    private let sharedMemoryMappedBytes: Gauge
     private let process: ProcessMetrics
     /// Transport byte totals already added to the counters, so each scrape adds only what is new.
     private let reportedTotals = Locked<(received: Int, sent: Int)>((0, 0))
@@ -66,6 +68,10 @@ package final class ServiceMetrics: Sendable {
         inflightBytes = gauge(
             "inflight", "bytes",
             "Bytes reserved from the in-flight budget now: bodies, decoded tensors, answer text, inflated bodies.")
+        sharedMemoryRegions = gauge(
+            "shared_memory_regions", "", "System shared-memory regions registered now (0 while the extension is off).")
+        sharedMemoryMappedBytes = gauge(
+            "shared_memory_mapped", "bytes", "Bytes of clients' shared-memory objects mapped for the registered regions.")
         queueWaits = histograms(
             "queue_wait", "Time a tensor job waited for a worker (0 when it was computed where it arrived), by route.")
         computeTimes = histograms(
@@ -112,7 +118,9 @@ package final class ServiceMetrics: Sendable {
     }
 
     /// Prometheus text, with the gauges, byte totals and process figures read at this moment.
-    package func exposition(server: HTTPServer.Statistics, pool: WorkerPool) -> [UInt8] {
+    package func exposition(
+        server: HTTPServer.Statistics, pool: WorkerPool, sharedMemory: SharedMemoryRegistry? = nil
+    ) -> [UInt8] {
         // Read and stored under the lock: two scrapes at once (a pair of Prometheus servers) must not count twice.
         let (newReceived, newSent) = reportedTotals.withLock { reported in
             let (received, sent) = (server.receivedBytes, server.sentBytes)
@@ -124,6 +132,8 @@ package final class ServiceMetrics: Sendable {
         openConnections.set(Int64(server.openConnectionCount))
         queueDepth.set(Int64(pool.queueDepth))
         inflightBytes.set(Int64(server.budget.heldBytes))
+        sharedMemoryRegions.set(Int64(sharedMemory?.regionCount ?? 0))
+        sharedMemoryMappedBytes.set(Int64(sharedMemory?.mappedBytes ?? 0))
         process.update()
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)

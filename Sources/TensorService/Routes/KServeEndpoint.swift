@@ -9,8 +9,8 @@ package enum KServeEndpoint {
     /// The extensions `/v2` names: `perf_analyzer` asks for statistics only when `statistics` is listed.
     static let extensions = ["binary_tensor_data", "model_configuration", "statistics"]
 
-    static func serverMetadata() -> HTTPResponse {
-        let names = extensions.map { "\"\($0)\"" }.joined(separator: ",")
+    static func serverMetadata(withSharedMemory: Bool) -> HTTPResponse {
+        let names = (extensions + (withSharedMemory ? ["system_shared_memory"] : [])).map { "\"\($0)\"" }.joined(separator: ",")
         return json(#"{"name":"tensor-service","version":"\#(ServiceVersion.current)","extensions":[\#(names)]}"#)
     }
 
@@ -42,7 +42,8 @@ package enum KServeEndpoint {
 
     /// What the head of an infer request decides: the JSON header's length (binary tensor data follows it) and the
     /// codings; the body goes through the `TensorPipeline` like any tensor request.
-    static func pipeline(for head: HTTPRequestHead) throws(ServiceError) -> TensorPipeline {
+    /// `sharedMemory` is the registry when the shared-memory extension is on.
+    static func pipeline(for head: HTTPRequestHead, sharedMemory: SharedMemoryRegistry?) throws(ServiceError) -> TensorPipeline {
         let headerLength = try headerLength(head)
         return TensorPipeline(
             requestCoding: try RequestCoding.parse(head.headers),
@@ -50,10 +51,12 @@ package enum KServeEndpoint {
         ) { body, _, admit in
             let request = try KServeInferRequestDecoder.decode(
                 UnsafeRawBufferPointer(body.bytes), headerLength: headerLength, admit: admit)
-            return TensorPipeline.Decoded(
-                tensor: TensorBuffer(kserve: request, body: TensorRegion(body: body)),
-                slope: request.negativeSlope ?? LeakyReLU.defaultSlope
-            ) { tensor, admit in try answer(request, with: tensor, admit: admit) }
+            let placement = try SharedMemoryPlacement(request, body: body, registry: sharedMemory, admit: admit)
+            return TensorPipeline.Decoded(tensor: placement.tensor, slope: request.negativeSlope ?? LeakyReLU.defaultSlope) {
+                tensor, admit in
+                try placement.finish(tensor)
+                return try answer(request, with: tensor, admit: admit)
+            }
         }
     }
 

@@ -15,6 +15,9 @@ package enum Route: String, CaseIterable, Sendable {
     case modelConfig = "/v2/models/{model}[/versions/{version}]/config"
     case modelStatistics = "/v2/models/{model}[/versions/{version}]/stats"
     case allModelStatistics = "/v2/models/stats"
+    case sharedMemoryStatus = "/v2/systemsharedmemory[/region/{name}]/status"
+    case sharedMemoryRegister = "/v2/systemsharedmemory/region/{name}/register"
+    case sharedMemoryUnregister = "/v2/systemsharedmemory[/region/{name}]/unregister"
 
     /// The one model this service serves, and its one version.
     package static let modelName = "leaky_relu"
@@ -24,7 +27,7 @@ package enum Route: String, CaseIterable, Sendable {
     /// body).
     package var allowedMethods: [String] {
         switch self {
-        case .leakyReLU, .infer: ["POST"]
+        case .leakyReLU, .infer, .sharedMemoryRegister, .sharedMemoryUnregister: ["POST"]
         default: ["GET", "HEAD"]
         }
     }
@@ -66,6 +69,7 @@ package enum Route: String, CaseIterable, Sendable {
         default: break
         }
         var parts = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        if parts.starts(with: ["v2", "systemsharedmemory"]) { return sharedMemoryRoute(Array(parts.dropFirst(2))) }
         guard parts.count >= 3, parts.removeFirst() == "v2", parts.removeFirst() == "models" else { return nil }
         let model = parts.removeFirst()
         guard model == modelName else { throw .unknownModel("model \"\(model.prefix(64))\" is not served here; the model is \"\(modelName)\"") }
@@ -85,5 +89,29 @@ package enum Route: String, CaseIterable, Sendable {
         case ["stats"]: return .modelStatistics
         default: return nil
         }
+    }
+
+    /// `/v2/systemsharedmemory` followed by `status`, `unregister`, or `region/{name}/` and one of `status`,
+    /// `register`, `unregister`.
+    private static func sharedMemoryRoute(_ parts: [Substring]) -> Route? {
+        switch parts.count {
+        case 1 where parts[0] == "status": .sharedMemoryStatus
+        case 1 where parts[0] == "unregister": .sharedMemoryUnregister
+        case 3 where parts[0] == "region" && !parts[1].isEmpty:
+            switch parts[2] {
+            case "status": .sharedMemoryStatus
+            case "register": .sharedMemoryRegister
+            case "unregister": .sharedMemoryUnregister
+            default: nil
+            }
+        default: nil
+        }
+    }
+
+    /// The `{name}` of a shared-memory route's path, nil for the routes about every region.
+    package static func sharedMemoryRegionName(_ path: Substring) -> String? {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 6, parts[3] == "region" else { return nil }
+        return String(parts[4])
     }
 }

@@ -1,0 +1,63 @@
+import Foundation
+import TensorCodecs
+import TensorHTTP
+
+/// Triton's system shared-memory extension: register, unregister and status of regions, as `tritonclient.http`
+/// calls them. Off (`--shared-memory off`), every route answers 400 saying so.
+enum SharedMemoryEndpoint {
+    /// Register bodies are a few fields; anything larger is not one.
+    static let maxRegisterBodyBytes = 64 * 1024
+
+    static func action(
+        for route: Route, head: HTTPRequestHead, registry: SharedMemoryRegistry?
+    ) throws(ServiceError) -> RoutedExchange.Action {
+        guard let registry else {
+            throw SharedMemoryRegion.error(
+                "the system shared-memory extension is disabled; start the server with --shared-memory system")
+        }
+        let name = Route.sharedMemoryRegionName(head.path)
+        if let name { try SharedMemoryRegistry.checkName(name) }
+        switch route {
+        case .sharedMemoryStatus:
+            return .immediate { _ in KServeEndpoint.json(try registry.statusJSON(name)) }
+        case .sharedMemoryUnregister:
+            return .immediate { _ in
+                registry.unregister(name)
+                return HTTPResponse(status: 200, headers: [], body: [])
+            }
+        default:
+            guard let name else { throw .notFound(head.path) }
+            return .withBody { request in
+                let (key, offset, byteSize) = try registration(request.body)
+                try registry.register(name: name, key: key, offset: offset, byteSize: byteSize)
+                return HTTPResponse(status: 200, headers: [], body: [])
+            }
+        }
+    }
+
+    /// `{"key": "/name", "offset": 0, "byte_size": 64}`; `offset` may be left out.
+    static func registration(_ body: ByteBuffer) throws(ServiceError) -> (key: String, offset: Int, byteSize: Int) {
+        struct Registration: Decodable {
+            var key: String
+            var offset: Int?
+            var byte_size: Int
+        }
+        guard body.count <= maxRegisterBodyBytes else {
+            throw SharedMemoryRegion.error("a register request is a small JSON object with key, offset and byte_size")
+        }
+        let registration: Registration
+        do {
+            registration = try JSONDecoder().decode(Registration.self, from: Data(UnsafeRawBufferPointer(body.bytes)))
+        } catch DecodingError.keyNotFound(let key, _) {
+            throw SharedMemoryRegion.error("Shared memory register request has no '\(key.stringValue)' field")
+        } catch {
+            throw SharedMemoryRegion.error(
+                "a register request is a JSON object with key (a string), offset and byte_size (non-negative integers)")
+        }
+        let offset = registration.offset ?? 0
+        guard offset >= 0, registration.byte_size >= 0 else {
+            throw SharedMemoryRegion.error("offset and byte_size of a register request are non-negative integers")
+        }
+        return (registration.key, offset, registration.byte_size)
+    }
+}

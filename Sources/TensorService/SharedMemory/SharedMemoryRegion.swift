@@ -1,0 +1,115 @@
+import CMappingGuard
+import Glibc
+import TensorCodecs
+
+/// One registered region of a client's POSIX shared-memory object, mapped read-write for as long as anyone holds it.
+///
+/// The object is the client's: it may shrink it at any moment. Before each use the object's size is checked
+/// (`checkIntact`); a shrink during a use makes the touched pages raise SIGBUS, which the mapping guard turns into
+/// private zero pages and a flag (`hasFaulted`), so the request fails and the process goes on. A request holds its
+/// region (the registry may drop it meanwhile); the mapping and descriptor go when the last holder lets go.
+final class SharedMemoryRegion: @unchecked Sendable {
+    // @unchecked Sendable: every stored property is immutable after init; the mapped bytes are written by the one
+    // request that uses them (the client's business if it sends two requests over the same bytes at once).
+    let name: String
+    let key: String
+    let offset: Int
+    let byteSize: Int
+    private let descriptor: Int32
+    private let mapping: UnsafeMutableRawPointer
+    private let mappingLength: Int
+    private let guardSlot: Int32
+
+    /// Where the object's files are: POSIX shared-memory objects are files in this directory on Linux.
+    static let directory = "/dev/shm/"
+
+    /// Opens and maps `byteSize` bytes at `offset` of the object `key` (`/name`). Errors never contain the key.
+    init(name: String, key: String, offset: Int, byteSize: Int) throws(ServiceError) {
+        let component = try Self.objectName(key)
+        guard byteSize > 0 else { throw Self.error("byte_size of region '\(name)' must be positive") }
+        let descriptor = open(Self.directory + component, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
+        guard descriptor >= 0 else {
+            throw Self.error("cannot open the shared-memory object of region '\(name)': \(String(cString: strerror(errno)))")
+        }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else {
+            close(descriptor)
+            throw Self.error("the key of region '\(name)' does not name a shared-memory object")
+        }
+        let (end, overflow) = offset.addingReportingOverflow(byteSize)
+        guard offset >= 0, !overflow, end <= Int(status.st_size) else {
+            close(descriptor)
+            throw Self.error(
+                "region '\(name)': offset \(offset) + byte_size \(byteSize) is past the end of its object (\(status.st_size) bytes)")
+        }
+        // mmap's offset must be page-aligned: map from the page holding `offset`.
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let alignedOffset = offset - offset % page
+        let mappingLength = end - alignedOffset
+        guard let mapping = mmap(nil, mappingLength, PROT_READ | PROT_WRITE, MAP_SHARED, descriptor, off_t(alignedOffset)),
+            mapping != UnsafeMutableRawPointer(bitPattern: -1)
+        else {
+            close(descriptor)
+            throw Self.error("cannot map region '\(name)': \(String(cString: strerror(errno)))")
+        }
+        let slot = tk_mapping_guard_add(mapping, mappingLength)
+        guard slot >= 0 else {
+            munmap(mapping, mappingLength)
+            close(descriptor)
+            throw Self.error("too many shared-memory regions are mapped")
+        }
+        self.name = name
+        self.key = key
+        self.offset = offset
+        self.byteSize = byteSize
+        self.descriptor = descriptor
+        self.mapping = mapping
+        self.mappingLength = mappingLength
+        self.guardSlot = slot
+        bytesStart = mapping + (offset - alignedOffset)
+    }
+
+    deinit {
+        tk_mapping_guard_remove(guardSlot)
+        munmap(mapping, mappingLength)
+        close(descriptor)
+    }
+
+    /// The first registered byte.
+    private let bytesStart: UnsafeMutableRawPointer
+
+    /// `count` bytes at `offset` within the region, as a tensor's storage; the region keeps them alive.
+    func tensorRegion(offset: Int, count: Int) throws(ServiceError) -> TensorRegion {
+        let (end, overflow) = offset.addingReportingOverflow(count)
+        guard offset >= 0, !overflow, end <= byteSize else {
+            throw Self.error("offset \(offset) + byte_size \(count) is past the end of region '\(name)' (\(byteSize) bytes)")
+        }
+        return TensorRegion(owner: self, base: bytesStart, range: offset..<end)
+    }
+
+    /// Throws when the client has shrunk its object below the registered bytes since they were mapped.
+    func checkIntact() throws(ServiceError) {
+        var status = stat()
+        guard fstat(descriptor, &status) == 0, Int(status.st_size) >= offset + byteSize else {
+            throw Self.error("the shared-memory object of region '\(name)' is smaller than the region now")
+        }
+    }
+
+    /// A page of the region was touched after its object had shrunk: what was read or written there is lost.
+    var hasFaulted: Bool { tk_mapping_guard_faulted(guardSlot) != 0 }
+
+    /// `/name` (or `name`): one path component of letters, digits, `.`, `_` and `-`, not `.` or `..`.
+    static func objectName(_ key: String) throws(ServiceError) -> String {
+        let component = key.hasPrefix("/") ? String(key.dropFirst()) : key
+        let allowed = component.utf8.allSatisfy { byte in
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
+        }
+        guard allowed, !component.isEmpty, component.utf8.count <= 255, component != ".", component != ".." else {
+            throw error("a key is one path component of letters, digits, '.', '_' and '-' (at most 255), such as /input_data")
+        }
+        return component
+    }
+
+    static func error(_ detail: String) -> ServiceError { .badRequest("shared-memory", detail) }
+}
