@@ -7,7 +7,8 @@
 #   bench/run.sh [SECONDS per wrk scenario, default 10]
 # ROUNDS (default 3): every wrk scenario runs that many times against each server, in turn; the table shows each
 # server's median round and the ratio of the medians, then each round's own ratio. PEER=0 skips the peer.
-# Needs wrk and curl (apt-get install wrk curl) and python3 with numpy.
+# Needs wrk and curl (apt-get install wrk curl) and python3 with numpy; with tritonclient[http] too, it also compares
+# shared memory with binary HTTP (bench/shared_memory.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-10}
@@ -42,7 +43,7 @@ start() {
     url[$name]=$(sed -n 's/^listening on //p' "$work/$name.out")
 }
 # Access logs off (warning level): a log line per request would be measured too.
-start ours .build/dist/tensor-service --host 127.0.0.1 --port 0 --log-level warning
+start ours .build/dist/tensor-service --host 127.0.0.1 --port 0 --log-level warning --shared-memory system
 servers=(ours)
 if [ "$with_peer" = 1 ]; then
     start peer "$peer_bin" 0
@@ -153,3 +154,8 @@ for scenario in scenarios:
 print(f"ratio: ours/peer for rates, peer/ours for seconds (higher is better for us). Thread bound for ours: 2 × {cores} cores + workers + 8.")
 PY
 echo "peak RSS of ours (VmHWM): $(( before / 1024 )) MiB before the 64 MiB round trips, $(( after / 1024 )) MiB after (+$(( (after - before) / 1024 )) MiB for a 64 MiB body)"
+if python3 -c "import tritonclient.http" 2>/dev/null; then
+    python3 bench/shared_memory.py "${url[ours]#http://}"
+else
+    echo "shared memory vs HTTP skipped: pip install 'tritonclient[http]' numpy" >&2
+fi

@@ -34,10 +34,16 @@ struct SharedMemoryPlacement {
                 "the system shared-memory extension is disabled; start the server with --shared-memory system")
         }
         var regions: [SharedMemoryRegion] = []
+        // Looked up and checked once per region, however many references name it.
         func resolve(_ reference: KServeInferRequest.SharedMemoryReference, count: Int) throws(ServiceError) -> TensorRegion {
-            let region = try registry.region(named: reference.region)
-            try region.checkIntact()
-            regions.append(region)
+            let region: SharedMemoryRegion
+            if let known = regions.first(where: { $0.name == reference.region }) {
+                region = known
+            } else {
+                region = try registry.region(named: reference.region)
+                try region.checkIntact()
+                regions.append(region)
+            }
             return try region.tensorRegion(offset: reference.offset, count: count)
         }
         let byteCount = try TensorShape.byteCount(
