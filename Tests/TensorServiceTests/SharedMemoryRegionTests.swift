@@ -68,6 +68,15 @@ private struct SharedMemoryObject: ~Copyable {
             #expect(throws: ServiceError.self) { try SharedMemoryRegion(name: "r", key: object.key, offset: offset, byteSize: size) }
         }
         #expect(throws: ServiceError.self) { try SharedMemoryRegion(name: "r", key: "/tensor-service-missing-object", offset: 0, byteSize: 8) }
+        // A symbolic link and a FIFO planted in /dev/shm: refused, without following or blocking.
+        let link = "tensor-service-test-link-\(UInt32.random(in: 0...UInt32.max))"
+        #expect(symlink(object.path, SharedMemoryRegion.directory + link) == 0)
+        defer { unlink(SharedMemoryRegion.directory + link) }
+        #expect(throws: ServiceError.self) { try SharedMemoryRegion(name: "r", key: "/" + link, offset: 0, byteSize: 8) }
+        let fifo = "tensor-service-test-fifo-\(UInt32.random(in: 0...UInt32.max))"
+        #expect(mkfifo(SharedMemoryRegion.directory + fifo, 0o600) == 0)
+        defer { unlink(SharedMemoryRegion.directory + fifo) }
+        #expect(throws: ServiceError.self) { try SharedMemoryRegion(name: "r", key: "/" + fifo, offset: 0, byteSize: 8) }
     }
 
     @Test("The registry bounds names and counts, finds regions by name, and forgets them")

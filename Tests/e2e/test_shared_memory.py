@@ -2,6 +2,7 @@
 place in the caller's memory, and every hostile case a 400 with the server still serving."""
 import os
 import threading
+import time
 import uuid
 
 import numpy as np
@@ -196,6 +197,11 @@ def test_an_object_truncated_during_requests_never_crashes_the_server(client, re
         cutter.join()
         assert client.is_server_live()
     assert set(statuses) <= {200, 400}
+    # Nothing is left held: the in-flight budget returns to zero once the last answer has been written.
+    deadline = time.monotonic() + 30
+    while "tensor_service_inflight_bytes 0" not in requests.get(f"{shm_server.url}/metrics").text:
+        assert time.monotonic() < deadline, "in-flight bytes never returned to zero"
+        time.sleep(0.05)
 
 
 def test_disabled_by_default(server):

@@ -27,6 +27,8 @@ final class SharedMemoryRegion: @unchecked Sendable {
     init(name: String, key: String, offset: Int, byteSize: Int) throws(ServiceError) {
         let component = try Self.objectName(key)
         guard byteSize > 0 else { throw Self.error("byte_size of region '\(name)' must be positive") }
+        // O_NOFOLLOW: a symbolic link planted in /dev/shm is refused; O_NONBLOCK: a FIFO there cannot hold the loop
+        // in open (it is then refused as not a regular file).
         let descriptor = open(Self.directory + component, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
         guard descriptor >= 0 else {
             throw Self.error("cannot open the shared-memory object of region '\(name)': \(String(cString: strerror(errno)))")
