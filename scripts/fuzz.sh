@@ -16,8 +16,7 @@ swift_flags=(-sanitize=fuzzer,address -parse-as-library -O -g -package-name tens
     -Xcc -fmodule-map-file=Sources/CNumberText/include/module.modulemap -I Sources/CNumberText/include)
 
 codec_sources() {
-    ls Sources/TensorCodecs/*.swift Sources/TensorCodecs/JSON/*.swift Sources/TensorCodecs/NPY/*.swift \
-        Sources/TensorCodecs/KServe/*.swift Sources/TensorCodecs/Octet/*.swift
+    find Sources/TensorCodecs -name '*.swift' | sort
 }
 
 # The codecs import TensorKernels: build it as a module of its own (Swift and C), instrumented the same way.

@@ -8,5 +8,10 @@ public func fuzzKServe(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     let headerLength: Int? = split == 0xFFFF ? nil : split
     guard let request = try? KServeInferRequestDecoder.decode(body, headerLength: headerLength) else { return 0 }
     if case .binary(let range) = request.data { precondition(range.upperBound == body.count) }
+    // A shared-memory reference it accepts is non-negative and sized exactly for the tensor.
+    if case .sharedMemory(let reference) = request.data {
+        let elements = request.shape.reduce(1, *)
+        precondition(reference.offset >= 0 && reference.byteSize == elements * request.dtype.itemSize)
+    }
     return 0
 }
