@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "CMappingGuard.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -24,25 +25,47 @@ static struct sigaction previous;
 static pthread_once_t installed = PTHREAD_ONCE_INIT;
 static uintptr_t page_mask;
 
-static void on_sigbus(int signal_number, siginfo_t *info, void *context) {
-    uintptr_t address = (uintptr_t)info->si_addr;
-    for (int index = 0; index < SLOTS; index++) {
-        uintptr_t base = atomic_load(&slots[index].base);
-        size_t length = atomic_load(&slots[index].length);
-        if (base == 0 || address < base || address >= base + length) continue;
-        uintptr_t page = address & page_mask;
-        // mmap is async-signal-safe on Linux; MAP_FIXED replaces the shared pages with private zero pages.
-        if (mmap((void *)page, base + length - page, PROT_READ | PROT_WRITE,
-                 MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) == MAP_FAILED) {
-            break;
-        }
-        atomic_store(&slots[index].faulted, 1);
+// Hands a SIGBUS that is not ours to what was installed before, without uninstalling the guard.
+static void pass_on(int signal_number, siginfo_t *info, void *context) {
+    if (previous.sa_flags & SA_SIGINFO) {
+        previous.sa_sigaction(signal_number, info, context);
+    } else if (previous.sa_handler == SIG_IGN) {
         return;
+    } else if (previous.sa_handler != SIG_DFL) {
+        previous.sa_handler(signal_number);
+    } else if (info->si_code > 0) {
+        // A real fault outside our ranges: restore the default and return, so the instruction faults again and
+        // the process ends as it would have without us.
+        sigaction(SIGBUS, &previous, NULL);
+    } else {
+        // Sent by kill or sigqueue: the default action, at once.
+        sigaction(SIGBUS, &previous, NULL);
+        raise(SIGBUS);
     }
-    // Not a guarded range: restore what was there and let the fault happen again under it.
-    sigaction(SIGBUS, &previous, NULL);
-    (void)signal_number;
-    (void)context;
+}
+
+static void on_sigbus(int signal_number, siginfo_t *info, void *context) {
+    int saved_errno = errno;
+    // Only an access past the end of a mapped file is repaired; a hardware memory error is not ours to hide.
+    if (info->si_code == BUS_ADRERR) {
+        uintptr_t address = (uintptr_t)info->si_addr;
+        for (int index = 0; index < SLOTS; index++) {
+            uintptr_t base = atomic_load(&slots[index].base);
+            size_t length = atomic_load(&slots[index].length);
+            if (base == 0 || address < base || address - base >= length) continue;
+            uintptr_t page = address & page_mask;
+            // mmap is async-signal-safe on Linux; MAP_FIXED replaces the shared pages with private zero pages.
+            if (mmap((void *)page, base + length - page, PROT_READ | PROT_WRITE,
+                     MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) == MAP_FAILED) {
+                break;
+            }
+            atomic_store(&slots[index].faulted, 1);
+            errno = saved_errno;
+            return;
+        }
+    }
+    pass_on(signal_number, info, context);
+    errno = saved_errno;
 }
 
 static void install(void) {

@@ -44,8 +44,15 @@ package final class TensorServer: Sendable {
                 "grace_s": .stringConvertible(Self.seconds(configuration.shutdownGrace)),
             ])
         if configuration.drainDelay > .zero { Thread.sleep(forTimeInterval: Self.seconds(configuration.drainDelay)) }
+        let shutdownStarted = DispatchTime.now()
         let report = http.shutdown(grace: configuration.shutdownGrace)
-        service.pool.stop()
+        // A job still computing for a connection closed at the grace period may finish within 5 s more; the exit
+        // does not wait for it longer.
+        let (graceSeconds, graceAttoseconds) = configuration.shutdownGrace.components
+        let graceNanoseconds = Int(graceSeconds) * 1_000_000_000 + Int(graceAttoseconds / 1_000_000_000)
+        if !service.pool.stop(waitingUntil: shutdownStarted + .nanoseconds(graceNanoseconds) + .seconds(5)) {
+            logger.warning("workers still computing at the end of the grace period; exiting without them")
+        }
         // Every client's region unmapped and its descriptor closed.
         service.sharedMemory?.unregister(nil)
         logger.info(

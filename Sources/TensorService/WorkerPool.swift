@@ -116,9 +116,11 @@ package final class WorkerPool: Sendable {
         task.waitForAll()
     }
 
-    /// Lets the threads finish what they hold and waits for them to end; queued jobs are dropped. For tests and
-    /// shutdown (the process then exits with no worker still running). Not from a job.
-    package func stop() {
+    /// Lets the threads finish what they hold and waits for them to end, at most until `deadline`; queued jobs are
+    /// dropped. For tests and shutdown (the process then exits with no worker still running). Not from a job.
+    /// Returns false when a job was still running at the deadline.
+    @discardableResult
+    package func stop(waitingUntil deadline: DispatchTime = .distantFuture) -> Bool {
         let dropped = state.withLock { state -> JobRing in
             state.isStopped = true
             defer { state.jobs = JobRing() }
@@ -126,9 +128,10 @@ package final class WorkerPool: Sendable {
         }
         waitingJobs.subtract(dropped.count, ordering: .relaxed)
         for _ in 0..<threadCount { wakeups.signal() }
-        running.wait()
+        let ended = running.wait(timeout: deadline) == .success
         // Released here, outside the lock: a job's captures (its request, its connection) may take a while to free.
         withExtendedLifetime(dropped) {}
+        return ended
     }
 
     private func runWorker() {

@@ -221,3 +221,17 @@ def test_metrics_count_regions_and_mapped_bytes(client, regions, shm_server):
     text = requests.get(f"{shm_server.url}/metrics").text
     assert "tensor_service_shared_memory_regions 1" in text
     assert "tensor_service_shared_memory_mapped_bytes 8192" in text
+
+
+def test_two_regions_over_overlapping_bytes_of_one_object(client, regions):
+    """Region A and region B name overlapping parts of one object: the output, 16 bytes after the input, is still
+    the input computed (the copy goes through a buffer; the two mappings' addresses cannot show the overlap)."""
+    data = np.linspace(-8, 8, 2048, dtype=np.float32)
+    name, key, handle = regions(data.nbytes + 16)
+    shm.set_shared_memory_region(handle, [data])
+    client.register_system_shared_memory(name, key, data.nbytes + 16)
+    shifted = name + "-shifted"
+    client.register_system_shared_memory(shifted, key, data.nbytes, offset=16)
+    infer_in_shared_memory(client, data, name, output_region=shifted)
+    whole = shm.get_contents_as_numpy(handle, np.float32, [2048 + 4])
+    assert same_values(whole[4:], leaky_relu(data, 0.2))

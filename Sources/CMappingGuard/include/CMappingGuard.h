@@ -5,10 +5,11 @@
 
 // Keeps a shared mapping whose object shrinks under it from ending the process.
 //
-// Touching a page of a MAP_SHARED mapping past the end of its file raises SIGBUS. For each guarded range, the
-// SIGBUS handler replaces the pages from the faulting one to the range's end with private zero pages (the access
-// is then retried and succeeds) and marks the range as faulted, so the caller can fail that request instead of
-// the process. A fault anywhere else gets the previous disposition (the default: the process ends).
+// Touching a page of a MAP_SHARED mapping past the end of its file (or a page tmpfs has no room for) raises SIGBUS.
+// For each guarded range, the SIGBUS handler replaces the pages from the faulting one to the range's end with private
+// zero pages (the access is then retried and succeeds) and marks the range as faulted, so the caller can fail that
+// request instead of the process. Any other SIGBUS (elsewhere, a hardware memory error, one sent by kill) goes to
+// the previous disposition (by default: the process ends).
 
 // Installs the handler once; safe to call from any thread, any number of times.
 void tk_mapping_guard_install(void);

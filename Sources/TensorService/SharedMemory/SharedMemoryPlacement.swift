@@ -35,7 +35,9 @@ struct SharedMemoryPlacement {
         }
         var regions: [SharedMemoryRegion] = []
         // Looked up and checked once per region, however many references name it.
-        func resolve(_ reference: KServeInferRequest.SharedMemoryReference, count: Int) throws(ServiceError) -> TensorRegion {
+        func resolve(
+            _ reference: KServeInferRequest.SharedMemoryReference, count: Int
+        ) throws(ServiceError) -> (place: TensorRegion, object: SharedMemoryRegion.ObjectIdentity, objectOffset: Int) {
             let region: SharedMemoryRegion
             if let known = regions.first(where: { $0.name == reference.region }) {
                 region = known
@@ -44,11 +46,12 @@ struct SharedMemoryPlacement {
                 try region.checkIntact()
                 regions.append(region)
             }
-            return try region.tensorRegion(offset: reference.offset, count: count)
+            let place = try region.tensorRegion(offset: reference.offset, count: count)
+            return (place, region.object, region.offset + reference.offset)
         }
         let byteCount = try TensorShape.byteCount(
             elements: try TensorShape.elementCount(request.shape), itemSize: request.dtype.itemSize)
-        var output: TensorRegion?
+        var output: (place: TensorRegion, object: SharedMemoryRegion.ObjectIdentity, objectOffset: Int)?
         if let outputReference {
             guard outputReference.byteSize >= byteCount else {
                 throw SharedMemoryRegion.error(
@@ -59,25 +62,39 @@ struct SharedMemoryPlacement {
         if let inputReference {
             let input = try resolve(inputReference, count: byteCount)
             if let output {
-                // Computed where the output goes; in place when that is where the input is.
-                if output.base + output.range.lowerBound != input.base + input.range.lowerBound {
-                    UnsafeMutableRawPointer(output.bytes.baseAddress!).copyMemory(
-                        from: input.bytes.baseAddress!, byteCount: byteCount)
+                // Computed where the output goes; in place when those are the input's bytes (through one region or
+                // two over the same object).
+                let sameObject = input.object == output.object
+                if !(sameObject && input.objectOffset == output.objectOffset) {
+                    Self.copy(byteCount, from: input.place, to: output.place,
+                              overlapping: sameObject && abs(input.objectOffset - output.objectOffset) < byteCount)
                 }
-                tensor = TensorBuffer(dtype: request.dtype, shape: request.shape, layout: .flat, storage: .region(output))
+                tensor = TensorBuffer(dtype: request.dtype, shape: request.shape, layout: .flat, storage: .region(output.place))
             } else {
                 // The answer carries the output: the client's input is copied, not overwritten.
                 try CodecError.admitting(byteCount, for: "the copy of the shared-memory input", admit)
                 tensor = TensorBuffer(
                     dtype: request.dtype, shape: request.shape, layout: .flat,
-                    storage: .array(Array(UnsafeRawBufferPointer(input.bytes))))
+                    storage: .array(Array(UnsafeRawBufferPointer(input.place.bytes))))
             }
             copyResultTo = nil
         } else {
             tensor = try TensorBuffer(kserve: request, body: TensorRegion(body: body))
-            copyResultTo = output
+            copyResultTo = output?.place
         }
         self.regions = regions
+    }
+
+    /// Copies the input to the output's place. Two regions over overlapping parts of one object share bytes at
+    /// unrelated addresses, which a plain copy cannot see: those go through a buffer.
+    private static func copy(_ count: Int, from source: TensorRegion, to destination: TensorRegion, overlapping: Bool) {
+        guard let from = source.bytes.baseAddress, let to = destination.bytes.baseAddress else { return }
+        if overlapping {
+            let staged = Array(UnsafeRawBufferPointer(start: from, count: count))
+            staged.withUnsafeBytes { to.copyMemory(from: $0.baseAddress!, byteCount: count) }
+        } else {
+            to.copyMemory(from: from, byteCount: count)
+        }
     }
 
     /// After the computation: the result copied to its region if it was computed elsewhere, then every region
@@ -91,7 +108,8 @@ struct SharedMemoryPlacement {
         for region in regions where region.hasFaulted {
             registry?.drop(region)
             throw SharedMemoryRegion.error(
-                "the shared-memory object of region '\(region.name)' shrank during the request; the region is unregistered")
+                "the shared-memory object of region '\(region.name)' became inaccessible during the request (it shrank, or "
+                    + "/dev/shm is full); the region is unregistered")
         }
     }
 }

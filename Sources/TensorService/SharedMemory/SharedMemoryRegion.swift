@@ -15,6 +15,8 @@ final class SharedMemoryRegion: @unchecked Sendable {
     let key: String
     let offset: Int
     let byteSize: Int
+    /// The object's device and inode: two regions may map the same object (or overlapping parts of it).
+    let object: ObjectIdentity
     private let descriptor: Int32
     private let mapping: UnsafeMutableRawPointer
     private let mappingLength: Int
@@ -64,6 +66,7 @@ final class SharedMemoryRegion: @unchecked Sendable {
         self.key = key
         self.offset = offset
         self.byteSize = byteSize
+        self.object = ObjectIdentity(device: UInt64(status.st_dev), inode: UInt64(status.st_ino))
         self.descriptor = descriptor
         self.mapping = mapping
         self.mappingLength = mappingLength
@@ -89,6 +92,11 @@ final class SharedMemoryRegion: @unchecked Sendable {
         return TensorRegion(owner: self, base: bytesStart, range: offset..<end)
     }
 
+    struct ObjectIdentity: Equatable {
+        var device: UInt64
+        var inode: UInt64
+    }
+
     /// Throws when the client has shrunk its object below the registered bytes since they were mapped.
     func checkIntact() throws(ServiceError) {
         var status = stat()
@@ -97,7 +105,8 @@ final class SharedMemoryRegion: @unchecked Sendable {
         }
     }
 
-    /// A page of the region was touched after its object had shrunk: what was read or written there is lost.
+    /// A page of the region was touched that its object no longer backs (it shrank, or /dev/shm had no room for the
+    /// page): what was read or written there is lost.
     var hasFaulted: Bool { tk_mapping_guard_faulted(guardSlot) != 0 }
 
     /// `/name` (or `name`): one path component of letters, digits, `.`, `_` and `-`, not `.` or `..`.
