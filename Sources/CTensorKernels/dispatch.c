@@ -82,3 +82,9 @@ void tk_scale_f32(tk_path path, float *data, size_t count, float factor) {
 void tk_scale_f64(tk_path path, double *data, size_t count, double factor) {
     TK_DISPATCH(path, tk_scalar_scale_f64, tk_avx2_scale_f64, tk_avx512_scale_f64, data, count, factor)
 }
+void tk_scale_f16(tk_path path, uint16_t *data, size_t count, float factor) {
+    TK_DISPATCH(path, tk_scalar_scale_f16, tk_avx2_scale_f16, tk_avx512_scale_f16, data, count, factor)
+}
+void tk_scale_bf16(tk_path path, uint16_t *data, size_t count, float factor) {
+    TK_DISPATCH(path, tk_scalar_scale_bf16, tk_avx2_scale_bf16, tk_avx512_scale_bf16, data, count, factor)
+}

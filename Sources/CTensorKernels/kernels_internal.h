@@ -70,6 +70,8 @@ void tk_scalar_f64_swapped(uint64_t *, size_t, double);
 void tk_scalar_f16_swapped(uint16_t *, size_t, float);
 void tk_scalar_scale_f32(float *, size_t, float);
 void tk_scalar_scale_f64(double *, size_t, double);
+void tk_scalar_scale_f16(uint16_t *, size_t, float);
+void tk_scalar_scale_bf16(uint16_t *, size_t, float);
 
 #if defined(__x86_64__)
 void tk_avx2_f32(float *, size_t, float);
@@ -78,6 +80,8 @@ void tk_avx2_f16(uint16_t *, size_t, float);
 void tk_avx2_bf16(uint16_t *, size_t, float);
 void tk_avx2_scale_f32(float *, size_t, float);
 void tk_avx2_scale_f64(double *, size_t, double);
+void tk_avx2_scale_f16(uint16_t *, size_t, float);
+void tk_avx2_scale_bf16(uint16_t *, size_t, float);
 
 void tk_avx512_f32(float *, size_t, float);
 void tk_avx512_f64(double *, size_t, double);
@@ -88,6 +92,8 @@ void tk_avx512_f64_swapped(uint64_t *, size_t, double);
 void tk_avx512_f16_swapped(uint16_t *, size_t, float);
 void tk_avx512_scale_f32(float *, size_t, float);
 void tk_avx512_scale_f64(double *, size_t, double);
+void tk_avx512_scale_f16(uint16_t *, size_t, float);
+void tk_avx512_scale_bf16(uint16_t *, size_t, float);
 #endif
 
 #endif

@@ -15,4 +15,16 @@ public enum ScaleLoop {
             tk_scale_f32(path.cPath, base.assumingMemoryBound(to: Float.self), floats, Float(factor))
         }
     }
+
+    /// float16 and bfloat16 widened, multiplied and rounded back, the plain way for `path`: the reference the 16-bit
+    /// kernels are measured against where conversion, not memory, is the limit.
+    public static func applyConverting(
+        _ dtype: DType, to base: UnsafeMutableRawPointer, count: Int, factor: Double, path: KernelPath = .best
+    ) {
+        switch dtype {
+        case .float16: tk_scale_f16(path.cPath, base.assumingMemoryBound(to: UInt16.self), count, Float(factor))
+        case .bfloat16: tk_scale_bf16(path.cPath, base.assumingMemoryBound(to: UInt16.self), count, Float(factor))
+        default: apply(dtype, to: base, count: count, factor: factor, path: path)
+        }
+    }
 }

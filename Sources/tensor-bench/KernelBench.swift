@@ -29,9 +29,11 @@ struct KernelBench: ParsableCommand {
         let pool = WorkerPool(threadCount: threads, maxQueue: 16)
         print("leaky_relu_ kernel, path \(kernelPath), \(threads) worker thread(s); GB/s counts bytes read + written.")
         print("ratio = kernel / scale loop (same buffer, same dispatch); scale/memcpy shows the reference is not slow.")
+        print("16-bit types: the scale loop runs over them as float32 pairs (the memory limit); ref is the plain loop")
+        print("for the path that widens, multiplies and rounds back (the conversion limit), and k/ref the kernel's ratio to it.")
         print("")
         print(pad("dtype", 9) + pad("elements", 10) + pad("memcpy", 9) + pad("scale", 9) + pad("kernel", 9)
-            + pad("Gelem/s", 9) + pad("ratio", 7) + pad("scale/mc", 9) + pad("‖scale", 9) + pad("‖kernel", 9)
+            + pad("Gelem/s", 9) + pad("ratio", 7) + pad("ref", 9) + pad("k/ref", 7) + pad("scale/mc", 9) + pad("‖scale", 9) + pad("‖kernel", 9)
             + pad("‖Gelem/s", 9) + pad("‖ratio", 7))
         for dtype in DType.allCases {
             for count in sizes {
@@ -61,6 +63,10 @@ struct KernelBench: ParsableCommand {
         let kernelSeconds = Stopwatch.secondsPerCall {
             LeakyReLU.apply(dtype, to: buffer, count: count, slope: -1, path: path)
         }
+        let isNarrow = dtype == .float16 || dtype == .bfloat16
+        let referenceSeconds = isNarrow
+            ? Stopwatch.secondsPerCall { ScaleLoop.applyConverting(dtype, to: buffer, count: count, factor: -1, path: path) }
+            : scaleSeconds
         let plan = ChunkPlan(count: count, itemSize: dtype.itemSize, maxPieces: pool.threadCount * 4)
         let shared = BenchBuffer(base: buffer)
         let parallelScale = Stopwatch.secondsPerCall {
@@ -81,7 +87,9 @@ struct KernelBench: ParsableCommand {
         func ratio(_ a: Double, _ b: Double) -> String { String(format: "%.2f", b / a) }
         return pad(dtype.rawValue, 9) + pad(sizeLabel(count), 10) + pad(rate(memcpySeconds), 9) + pad(rate(scaleSeconds), 9)
             + pad(rate(kernelSeconds), 9) + pad(String(format: "%.2f", Double(count) / kernelSeconds / 1e9), 9)
-            + pad(ratio(kernelSeconds, scaleSeconds), 7) + pad(ratio(scaleSeconds, memcpySeconds), 9)
+            + pad(ratio(kernelSeconds, scaleSeconds), 7)
+            + pad(isNarrow ? rate(referenceSeconds) : "-", 9) + pad(isNarrow ? ratio(kernelSeconds, referenceSeconds) : "-", 7)
+            + pad(ratio(scaleSeconds, memcpySeconds), 9)
             + pad(rate(parallelScale), 9) + pad(rate(parallelKernel), 9)
             + pad(String(format: "%.2f", Double(count) / parallelKernel / 1e9), 9) + pad(ratio(parallelKernel, parallelScale), 7)
     }

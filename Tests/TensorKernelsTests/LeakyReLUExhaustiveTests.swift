@@ -60,4 +60,31 @@ import TensorTestSupport
             #expect(index == nil, "\(dtype) \(path) differs from portable at pattern \(index ?? 0)")
         }
     }
+
+    @Test("Every path gives the same bits for every pattern, NaN payloads included: a NaN comes back quiet with its payload")
+    func pathsAgreeBitForBit() {
+        for dtype in [DType.float16, .bfloat16] {
+            for slope in Self.slopes {
+                var outputs: [[UInt16]] = []
+                for path in KernelPath.supported {
+                    var values = Self.allPatterns
+                    values.withUnsafeMutableBytes {
+                        LeakyReLU.apply(dtype, to: $0.baseAddress!, count: 65_536, slope: slope, path: path)
+                    }
+                    outputs.append(values)
+                }
+                let portable = outputs[0]
+                for (path, output) in zip(KernelPath.supported, outputs) {
+                    let mismatch = (0..<65_536).first { output[$0] != portable[$0] }
+                    #expect(mismatch == nil, "\(dtype) \(path) slope \(slope): pattern \(mismatch ?? 0) differs from portable")
+                }
+                let isNaN: (UInt16) -> Bool = dtype == .float16 ? \.isFloat16NaN : \.isBFloat16NaN
+                let quietBit: UInt16 = dtype == .float16 ? 0x0200 : 0x0040
+                for input in Self.allPatterns where isNaN(input) {
+                    // float16 NaNs keep their payload's top bits through float32 and back, which F16C does too.
+                    #expect(portable[Int(input)] == input | quietBit, "\(dtype) NaN 0x\(String(input, radix: 16))")
+                }
+            }
+        }
+    }
 }

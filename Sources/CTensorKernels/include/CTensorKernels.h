@@ -34,5 +34,9 @@ void tk_leaky_relu_f16_swapped(tk_path path, uint16_t *data, size_t count, float
 /// `data[i] *= factor`: the benchmark's reference loop, same footprint and traffic as the kernel, one multiply.
 void tk_scale_f32(tk_path path, float *data, size_t count, float factor);
 void tk_scale_f64(tk_path path, double *data, size_t count, double factor);
+/// float16 and bfloat16 widened, multiplied by `factor` and rounded back: the plain loop for the path, to which the
+/// benchmark compares the 16-bit kernels (which do that and keep their positive lanes).
+void tk_scale_f16(tk_path path, uint16_t *data, size_t count, float factor);
+void tk_scale_bf16(tk_path path, uint16_t *data, size_t count, float factor);
 
 #endif
