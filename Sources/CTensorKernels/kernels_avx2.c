@@ -11,7 +11,26 @@ TK_AVX2 static inline __m256 leaky8(__m256 x, __m256 slope) {
     return _mm256_blendv_ps(_mm256_mul_ps(x, slope), x, positive);
 }
 
+// 0 < slope <= 1: max(x, x * slope), operands in that order (see tk_slope_is_a_fraction): two operations.
+TK_AVX2 static inline __m256 leaky8_fraction(__m256 x, __m256 slope) { return _mm256_max_ps(x, _mm256_mul_ps(x, slope)); }
+
+TK_AVX2 static void avx2_f32_fraction(float *data, size_t count, float slope) {
+    __m256 s = _mm256_set1_ps(slope);
+    size_t i = 0;
+    for (; i + 32 <= count; i += 32) {
+        __m256 a = _mm256_loadu_ps(data + i), b = _mm256_loadu_ps(data + i + 8);
+        __m256 c = _mm256_loadu_ps(data + i + 16), d = _mm256_loadu_ps(data + i + 24);
+        _mm256_storeu_ps(data + i, leaky8_fraction(a, s));
+        _mm256_storeu_ps(data + i + 8, leaky8_fraction(b, s));
+        _mm256_storeu_ps(data + i + 16, leaky8_fraction(c, s));
+        _mm256_storeu_ps(data + i + 24, leaky8_fraction(d, s));
+    }
+    for (; i + 8 <= count; i += 8) _mm256_storeu_ps(data + i, leaky8_fraction(_mm256_loadu_ps(data + i), s));
+    for (; i < count; i++) data[i] = tk_leaky_f32(data[i], slope);
+}
+
 TK_AVX2 void tk_avx2_f32(float *data, size_t count, float slope) {
+    if (tk_slope_is_a_fraction(slope)) return avx2_f32_fraction(data, count, slope);
     __m256 s = _mm256_set1_ps(slope);
     size_t i = 0;
     for (; i + 32 <= count; i += 32) {
@@ -31,7 +50,25 @@ TK_AVX2 static inline __m256d leaky4d(__m256d x, __m256d slope) {
     return _mm256_blendv_pd(_mm256_mul_pd(x, slope), x, positive);
 }
 
+TK_AVX2 static inline __m256d leaky4d_fraction(__m256d x, __m256d slope) { return _mm256_max_pd(x, _mm256_mul_pd(x, slope)); }
+
+TK_AVX2 static void avx2_f64_fraction(double *data, size_t count, double slope) {
+    __m256d s = _mm256_set1_pd(slope);
+    size_t i = 0;
+    for (; i + 16 <= count; i += 16) {
+        __m256d a = _mm256_loadu_pd(data + i), b = _mm256_loadu_pd(data + i + 4);
+        __m256d c = _mm256_loadu_pd(data + i + 8), d = _mm256_loadu_pd(data + i + 12);
+        _mm256_storeu_pd(data + i, leaky4d_fraction(a, s));
+        _mm256_storeu_pd(data + i + 4, leaky4d_fraction(b, s));
+        _mm256_storeu_pd(data + i + 8, leaky4d_fraction(c, s));
+        _mm256_storeu_pd(data + i + 12, leaky4d_fraction(d, s));
+    }
+    for (; i + 4 <= count; i += 4) _mm256_storeu_pd(data + i, leaky4d_fraction(_mm256_loadu_pd(data + i), s));
+    for (; i < count; i++) data[i] = tk_leaky_f64(data[i], slope);
+}
+
 TK_AVX2 void tk_avx2_f64(double *data, size_t count, double slope) {
+    if (tk_slope_is_a_fraction(slope)) return avx2_f64_fraction(data, count, slope);
     __m256d s = _mm256_set1_pd(slope);
     size_t i = 0;
     for (; i + 16 <= count; i += 16) {

@@ -49,6 +49,12 @@ static inline uint16_t tk_f32_to_bf16(float f) {
     return (uint16_t)(x >> 16);
 }
 
+// For 0 < slope <= 1, leaky_relu_ is the larger of x and x * slope, written so that it is one multiply and one
+// "x > y ? x : y", which x86 computes with a single MAXPS/MAXPD: it returns the second operand when either is NaN
+// or both are equal, so a NaN comes back as x * slope (quiet, payload kept) and ±0 and exact products as the
+// product, bit for bit what x > 0 ? x : x * slope gives (for x > 0, x * slope <= x; for x < 0, x * slope >= x).
+static inline int tk_slope_is_a_fraction(double slope) { return slope > 0.0 && slope <= 1.0; }
+
 static inline float tk_leaky_f32(float x, float slope) { return x > 0.0f ? x : x * slope; }
 static inline double tk_leaky_f64(double x, double slope) { return x > 0.0 ? x : x * slope; }
 static inline uint16_t tk_leaky_f16(uint16_t h, float slope) {

@@ -2,10 +2,24 @@
 #include "kernels_internal.h"
 
 void tk_scalar_f32(float *data, size_t count, float slope) {
+    if (tk_slope_is_a_fraction(slope)) {
+        for (size_t i = 0; i < count; i++) {
+            float x = data[i], product = x * slope;
+            data[i] = x > product ? x : product;
+        }
+        return;
+    }
     for (size_t i = 0; i < count; i++) data[i] = tk_leaky_f32(data[i], slope);
 }
 
 void tk_scalar_f64(double *data, size_t count, double slope) {
+    if (tk_slope_is_a_fraction(slope)) {
+        for (size_t i = 0; i < count; i++) {
+            double x = data[i], product = x * slope;
+            data[i] = x > product ? x : product;
+        }
+        return;
+    }
     for (size_t i = 0; i < count; i++) data[i] = tk_leaky_f64(data[i], slope);
 }
 

@@ -18,6 +18,11 @@ struct KernelBench: ParsableCommand {
     @Option(help: "Force a vector path: portable, avx2 or avx512 (default: the best this CPU has).")
     var path: String?
 
+    // 1 takes the kernels' common case (0 < slope <= 1, as the default 0.01) and keeps values unchanged, so repeated
+    // runs over one buffer never drift into subnormals; -1 takes the general case (any other slope).
+    @Option(help: "The slope: 1 for the usual case 0 < slope <= 1 (values stay as they are), -1 for any other.")
+    var slope: Double = 1
+
     func run() throws {
         let threads = workers ?? ProcessInfo.processInfo.activeProcessorCount
         let kernelPath = try path.map { name in
@@ -27,7 +32,7 @@ struct KernelBench: ParsableCommand {
             return found
         } ?? KernelPath.best
         let pool = WorkerPool(threadCount: threads, maxQueue: 16)
-        print("leaky_relu_ kernel, path \(kernelPath), \(threads) worker thread(s); GB/s counts bytes read + written.")
+        print("leaky_relu_ kernel, path \(kernelPath), slope \(slope), \(threads) worker thread(s); GB/s counts bytes read + written.")
         print("ratio = kernel / scale loop (same buffer, same dispatch); scale/memcpy shows the reference is not slow.")
         print("16-bit types: the scale loop runs over them as float32 pairs (the memory limit); ref is the plain loop")
         print("for the path that widens, multiplies and rounds back (the conversion limit), and k/ref the kernel's ratio to it.")
@@ -55,13 +60,13 @@ struct KernelBench: ParsableCommand {
         fill(buffer, dtype: dtype, count: count)
         memset(copy, 0, bytes)
         let traffic = Double(2 * bytes) / 1e9
-        // A slope and factor of -1 keep every value normal however often the loop runs over the same buffer.
+        // A factor of -1 (and a slope of ±1) keeps every value normal however often the loop runs over the same buffer.
         let memcpySeconds = Stopwatch.secondsPerCall { memcpy(copy, buffer, bytes) }
         let scaleSeconds = Stopwatch.secondsPerCall {
             ScaleLoop.apply(dtype, to: buffer, count: count, factor: -1, path: path)
         }
         let kernelSeconds = Stopwatch.secondsPerCall {
-            LeakyReLU.apply(dtype, to: buffer, count: count, slope: -1, path: path)
+            LeakyReLU.apply(dtype, to: buffer, count: count, slope: slope, path: path)
         }
         let isNarrow = dtype == .float16 || dtype == .bfloat16
         let referenceSeconds = isNarrow
@@ -79,7 +84,7 @@ struct KernelBench: ParsableCommand {
         let parallelKernel = Stopwatch.secondsPerCall {
             onPool(pool) {
                 pool.parallelFor(plan.ranges) { range in
-                    LeakyReLU.apply(dtype, to: shared.base + range.lowerBound * dtype.itemSize, count: range.count, slope: -1, path: path)
+                    LeakyReLU.apply(dtype, to: shared.base + range.lowerBound * dtype.itemSize, count: range.count, slope: slope, path: path)
                 }
             }
         }

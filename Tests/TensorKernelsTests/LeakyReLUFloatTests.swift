@@ -76,4 +76,31 @@ import TensorTestSupport
         #expect(negativeSlope[0].bitPattern == (-0.0 as Float).bitPattern, "+0 * -0.5 is -0 by the formula")
         #expect(negativeSlope[1] == 1, "a negative slope is not max(x, s*x)")
     }
+
+    @Test("Every path gives the same bits as the portable one, NaN payloads included: a NaN comes back quiet")
+    func pathsAgreeBitForBit() {
+        let inputs32 = Self.float32Inputs(), inputs64 = Self.float64Inputs()
+        for slope in Self.slopes + [1, 0.5, 1e-40] {
+            var outputs32: [[UInt32]] = [], outputs64: [[UInt64]] = []
+            for path in KernelPath.supported {
+                var values32 = inputs32, values64 = inputs64
+                values32.withUnsafeMutableBytes { LeakyReLU.applyFloat32($0.baseAddress!, count: inputs32.count, slope: slope, path: path) }
+                values64.withUnsafeMutableBytes { LeakyReLU.applyFloat64($0.baseAddress!, count: inputs64.count, slope: slope, path: path) }
+                outputs32.append(values32.map(\.bitPattern))
+                outputs64.append(values64.map(\.bitPattern))
+            }
+            for (path, output) in zip(KernelPath.supported, outputs32) {
+                #expect(output == outputs32[0], "float32 \(path) slope \(slope) differs from portable")
+            }
+            for (path, output) in zip(KernelPath.supported, outputs64) {
+                #expect(output == outputs64[0], "float64 \(path) slope \(slope) differs from portable")
+            }
+            for (x, y) in zip(inputs32, outputs32[0]) where x.isNaN {
+                #expect(y == x.bitPattern | 0x0040_0000, "float32 NaN \(x.bitPattern) slope \(slope)")
+            }
+            for (x, y) in zip(inputs64, outputs64[0]) where x.isNaN {
+                #expect(y == x.bitPattern | 0x0008_0000_0000_0000, "float64 NaN \(x.bitPattern) slope \(slope)")
+            }
+        }
+    }
 }
