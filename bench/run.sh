@@ -7,6 +7,8 @@
 #   bench/run.sh [SECONDS per wrk scenario, default 10]
 # ROUNDS (default 3): every wrk scenario runs that many times against each server, in turn; the table shows each
 # server's median round and the ratio of the medians, then each round's own ratio. PEER=0 skips the peer.
+# The 1 Mi-float JSON request is also sent to a FastAPI + orjson + NumPy app (bench/peers/fastapi-peer, installed
+# here into its own venv, .build/bench-fastapi-venv); its time is that row's peer column. FASTAPI=0 skips it.
 # Needs wrk and curl (apt-get install wrk curl) and python3 with numpy; with tritonclient[http] too, it also compares
 # shared memory with binary HTTP (bench/shared_memory.py).
 set -euo pipefail
@@ -14,6 +16,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-10}
 rounds=${ROUNDS:-3}
 with_peer=${PEER:-1}
+with_fastapi=${FASTAPI:-1}
 for tool in wrk curl python3; do command -v "$tool" >/dev/null || { echo "bench needs $tool" >&2; exit 2; }; done
 deploy/build-release.sh >/dev/null
 peer_package=bench/peers/hummingbird-peer
@@ -21,6 +24,11 @@ if [ "$with_peer" = 1 ]; then
     echo "building the Hummingbird 2 peer (first time: several minutes)" >&2
     swift build -c release --package-path "$peer_package" >/dev/null
     peer_bin="$(swift build -c release --package-path "$peer_package" --show-bin-path)/hummingbird-peer"
+fi
+if [ "$with_fastapi" = 1 ]; then
+    echo "installing the FastAPI peer's venv (first time: a minute)" >&2
+    [ -x .build/bench-fastapi-venv/bin/python ] || python3 -m venv .build/bench-fastapi-venv
+    .build/bench-fastapi-venv/bin/pip install -q --disable-pip-version-check -r bench/peers/fastapi-peer/requirements.txt
 fi
 work=$(mktemp -d)
 pids=()
@@ -99,7 +107,7 @@ measure_wrk() {
 measure_curl() {
     local scenario=$1 server=$2 file=$3 type=$4 best=999 t
     for _ in 1 2 3 4 5; do
-        t=$(curl -s -o /dev/null -w '%{time_total}' -H "Content-Type: $type" -H "X-Tensor-Shape: $(( $(stat -c %s "$file") / 4 ))" \
+        t=$(curl -sf -o /dev/null -w '%{time_total}' -H "Content-Type: $type" -H "X-Tensor-Shape: $(( $(stat -c %s "$file") / 4 ))" \
             --data-binary @"$file" "${url[$server]}/ops/leaky_relu")
         best=$(python3 -c "print(min($best, $t))")
     done
@@ -122,7 +130,17 @@ for server in "${servers[@]}"; do measure_wrk "GET /healthz, burst of 1,000 conn
 before=$(peak_rss_kib "${pid[ours]}")
 for server in "${servers[@]}"; do measure_curl "64 MiB float32 round trip (curl), s" "$server" "$work/f32_64mib.bin" application/octet-stream; done
 after=$(peak_rss_kib "${pid[ours]}")
-measure_curl "1 Mi-float JSON, 21.6 MB (curl), s" ours "$work/json_1mi.json" application/json
+json_scenario="1 Mi-float JSON, 21.6 MB (curl), s"
+measure_curl "$json_scenario" ours "$work/json_1mi.json" application/json
+if [ "$with_fastapi" = 1 ]; then
+    # uvicorn binds after it prints, so the peer counts as started once /healthz answers.
+    fastapi_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    start fastapi .build/bench-fastapi-venv/bin/python bench/peers/fastapi-peer/app.py "$fastapi_port"
+    until curl -sf "${url[fastapi]}/healthz" >/dev/null; do sleep 0.2; done
+    pid[peer]=${pid[fastapi]}
+    url[peer]=${url[fastapi]}
+    measure_curl "$json_scenario" peer "$work/json_1mi.json" application/json
+fi
 
 python3 - "$rows" "$(nproc)" <<'PY'
 import statistics, sys
@@ -152,6 +170,7 @@ for scenario in scenarios:
     if len(ours_runs) > 1 and len(peer_runs) == len(ours_runs):
         print(f"{scenario}: ratio by round " + " ".join(f"{a['value'] / b['value']:.2f}" for a, b in zip(ours_runs, peer_runs)))
 print(f"ratio: ours/peer for rates, peer/ours for seconds (higher is better for us). Thread bound for ours: 2 × {cores} cores + workers + 8.")
+print("peer: Hummingbird 2 for every row but the JSON one, whose peer is FastAPI + orjson + NumPy.")
 PY
 echo "peak RSS of ours (VmHWM): $(( before / 1024 )) MiB before the 64 MiB round trips, $(( after / 1024 )) MiB after (+$(( (after - before) / 1024 )) MiB for a 64 MiB body)"
 if python3 -c "import tritonclient.http" 2>/dev/null; then
