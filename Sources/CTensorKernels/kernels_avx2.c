@@ -14,35 +14,29 @@ TK_AVX2 static inline __m256 leaky8(__m256 x, __m256 slope) {
 // 0 < slope <= 1: max(x, x * slope), operands in that order (see tk_slope_is_a_fraction): two operations.
 TK_AVX2 static inline __m256 leaky8_fraction(__m256 x, __m256 slope) { return _mm256_max_ps(x, _mm256_mul_ps(x, slope)); }
 
-TK_AVX2 static void avx2_f32_fraction(float *data, size_t count, float slope) {
+// One unrolled loop for both cases; `fraction` is a constant at each call, so each call compiles to its own loop.
+TK_AVX2 static inline __attribute__((always_inline)) void avx2_f32_loop(float *data, size_t count, float slope, int fraction) {
     __m256 s = _mm256_set1_ps(slope);
     size_t i = 0;
     for (; i + 32 <= count; i += 32) {
-        __m256 a = _mm256_loadu_ps(data + i), b = _mm256_loadu_ps(data + i + 8);
-        __m256 c = _mm256_loadu_ps(data + i + 16), d = _mm256_loadu_ps(data + i + 24);
-        _mm256_storeu_ps(data + i, leaky8_fraction(a, s));
-        _mm256_storeu_ps(data + i + 8, leaky8_fraction(b, s));
-        _mm256_storeu_ps(data + i + 16, leaky8_fraction(c, s));
-        _mm256_storeu_ps(data + i + 24, leaky8_fraction(d, s));
+        for (size_t j = 0; j < 32; j += 8) {
+            __m256 x = _mm256_loadu_ps(data + i + j);
+            _mm256_storeu_ps(data + i + j, fraction ? leaky8_fraction(x, s) : leaky8(x, s));
+        }
     }
-    for (; i + 8 <= count; i += 8) _mm256_storeu_ps(data + i, leaky8_fraction(_mm256_loadu_ps(data + i), s));
+    for (; i + 8 <= count; i += 8) {
+        __m256 x = _mm256_loadu_ps(data + i);
+        _mm256_storeu_ps(data + i, fraction ? leaky8_fraction(x, s) : leaky8(x, s));
+    }
     for (; i < count; i++) data[i] = tk_leaky_f32(data[i], slope);
 }
 
 TK_AVX2 void tk_avx2_f32(float *data, size_t count, float slope) {
-    if (tk_slope_is_a_fraction(slope)) return avx2_f32_fraction(data, count, slope);
-    __m256 s = _mm256_set1_ps(slope);
-    size_t i = 0;
-    for (; i + 32 <= count; i += 32) {
-        __m256 a = _mm256_loadu_ps(data + i), b = _mm256_loadu_ps(data + i + 8);
-        __m256 c = _mm256_loadu_ps(data + i + 16), d = _mm256_loadu_ps(data + i + 24);
-        _mm256_storeu_ps(data + i, leaky8(a, s));
-        _mm256_storeu_ps(data + i + 8, leaky8(b, s));
-        _mm256_storeu_ps(data + i + 16, leaky8(c, s));
-        _mm256_storeu_ps(data + i + 24, leaky8(d, s));
+    if (tk_slope_is_a_fraction(slope)) {
+        avx2_f32_loop(data, count, slope, 1);
+    } else {
+        avx2_f32_loop(data, count, slope, 0);
     }
-    for (; i + 8 <= count; i += 8) _mm256_storeu_ps(data + i, leaky8(_mm256_loadu_ps(data + i), s));
-    for (; i < count; i++) data[i] = tk_leaky_f32(data[i], slope);
 }
 
 TK_AVX2 static inline __m256d leaky4d(__m256d x, __m256d slope) {
@@ -52,35 +46,28 @@ TK_AVX2 static inline __m256d leaky4d(__m256d x, __m256d slope) {
 
 TK_AVX2 static inline __m256d leaky4d_fraction(__m256d x, __m256d slope) { return _mm256_max_pd(x, _mm256_mul_pd(x, slope)); }
 
-TK_AVX2 static void avx2_f64_fraction(double *data, size_t count, double slope) {
+TK_AVX2 static inline __attribute__((always_inline)) void avx2_f64_loop(double *data, size_t count, double slope, int fraction) {
     __m256d s = _mm256_set1_pd(slope);
     size_t i = 0;
     for (; i + 16 <= count; i += 16) {
-        __m256d a = _mm256_loadu_pd(data + i), b = _mm256_loadu_pd(data + i + 4);
-        __m256d c = _mm256_loadu_pd(data + i + 8), d = _mm256_loadu_pd(data + i + 12);
-        _mm256_storeu_pd(data + i, leaky4d_fraction(a, s));
-        _mm256_storeu_pd(data + i + 4, leaky4d_fraction(b, s));
-        _mm256_storeu_pd(data + i + 8, leaky4d_fraction(c, s));
-        _mm256_storeu_pd(data + i + 12, leaky4d_fraction(d, s));
+        for (size_t j = 0; j < 16; j += 4) {
+            __m256d x = _mm256_loadu_pd(data + i + j);
+            _mm256_storeu_pd(data + i + j, fraction ? leaky4d_fraction(x, s) : leaky4d(x, s));
+        }
     }
-    for (; i + 4 <= count; i += 4) _mm256_storeu_pd(data + i, leaky4d_fraction(_mm256_loadu_pd(data + i), s));
+    for (; i + 4 <= count; i += 4) {
+        __m256d x = _mm256_loadu_pd(data + i);
+        _mm256_storeu_pd(data + i, fraction ? leaky4d_fraction(x, s) : leaky4d(x, s));
+    }
     for (; i < count; i++) data[i] = tk_leaky_f64(data[i], slope);
 }
 
 TK_AVX2 void tk_avx2_f64(double *data, size_t count, double slope) {
-    if (tk_slope_is_a_fraction(slope)) return avx2_f64_fraction(data, count, slope);
-    __m256d s = _mm256_set1_pd(slope);
-    size_t i = 0;
-    for (; i + 16 <= count; i += 16) {
-        __m256d a = _mm256_loadu_pd(data + i), b = _mm256_loadu_pd(data + i + 4);
-        __m256d c = _mm256_loadu_pd(data + i + 8), d = _mm256_loadu_pd(data + i + 12);
-        _mm256_storeu_pd(data + i, leaky4d(a, s));
-        _mm256_storeu_pd(data + i + 4, leaky4d(b, s));
-        _mm256_storeu_pd(data + i + 8, leaky4d(c, s));
-        _mm256_storeu_pd(data + i + 12, leaky4d(d, s));
+    if (tk_slope_is_a_fraction(slope)) {
+        avx2_f64_loop(data, count, slope, 1);
+    } else {
+        avx2_f64_loop(data, count, slope, 0);
     }
-    for (; i + 4 <= count; i += 4) _mm256_storeu_pd(data + i, leaky4d(_mm256_loadu_pd(data + i), s));
-    for (; i < count; i++) data[i] = tk_leaky_f64(data[i], slope);
 }
 
 // Which 16 lanes keep their input: x > 0 exactly when the bits, read as int16, lie in 1 ... +infinity's pattern

@@ -203,9 +203,7 @@ package final class HTTPServer: EventLoopHandler, @unchecked Sendable {
 
     /// Waits until every connection has closed; false if `timeout` passed first.
     package func waitForConnections(timeout: Duration) -> Bool {
-        let (seconds, attoseconds) = timeout.components
-        let nanoseconds = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
-        return openConnections.wait(timeout: .now() + .nanoseconds(nanoseconds)) == .success
+        openConnections.wait(timeout: .now() + timeout.dispatchInterval) == .success
     }
 
     /// Drains, waits up to `grace`, then closes whatever is left, waits for it and stops the loops.

@@ -48,9 +48,7 @@ package final class TensorServer: Sendable {
         let report = http.shutdown(grace: configuration.shutdownGrace)
         // A job still computing for a connection closed at the grace period may finish within 5 s more; the exit
         // does not wait for it longer.
-        let (graceSeconds, graceAttoseconds) = configuration.shutdownGrace.components
-        let graceNanoseconds = Int(graceSeconds) * 1_000_000_000 + Int(graceAttoseconds / 1_000_000_000)
-        if !service.pool.stop(waitingUntil: shutdownStarted + .nanoseconds(graceNanoseconds) + .seconds(5)) {
+        if !service.pool.stop(waitingUntil: shutdownStarted + configuration.shutdownGrace.dispatchInterval + .seconds(5)) {
             logger.warning("workers still computing at the end of the grace period; exiting without them")
         }
         // Every client's region unmapped and its descriptor closed.

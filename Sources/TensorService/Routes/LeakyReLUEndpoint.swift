@@ -50,8 +50,8 @@ package enum LeakyReLUEndpoint {
     ) throws(CodecError) -> (TensorBuffer, bodySlope: Double?) {
         switch format {
         case .json:
-            let (tensor, slope) = try TensorBuffer.decodingJSON(UnsafeRawBufferPointer(body.bytes), admit: admit)
-            return (tensor, slope)
+            let decoded = try TensorBuffer.decodingJSON(UnsafeRawBufferPointer(body.bytes), admit: admit)
+            return (decoded.tensor, decoded.negativeSlope)
         case .octetStream:
             return (try TensorBuffer(octet: TensorRegion(body: body), dtypeHeader: headers["x-tensor-dtype"], shapeHeader: headers["x-tensor-shape"]), nil)
         case .npy:
