@@ -146,6 +146,8 @@ def test_hostile_registrations_are_400_and_never_echo_the_key(client, regions, s
         assert secret not in error and "passwd" not in error, error
         assert client.is_server_live()
     assert requests.post(f"{url}/bad%2Fname/register", json={"key": key, "byte_size": 16}).status_code in (400, 404)
+    oversized = requests.post(f"{url}/{name}/register", data=b" " * (128 * 1024), headers={"Content-Type": "application/json"})
+    assert oversized.status_code == 413 and "at most" in oversized.json()["error"]
     client.register_system_shared_memory(name, key, 4096)
     duplicate = requests.post(f"{url}/{name}/register", json={"key": key, "byte_size": 16})
     assert duplicate.status_code == 400 and "already" in duplicate.json()["error"]

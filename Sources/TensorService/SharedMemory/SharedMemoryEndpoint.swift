@@ -27,6 +27,12 @@ enum SharedMemoryEndpoint {
             }
         default:
             guard let name else { throw .notFound(head.path) }
+            // Refused from the head, before a large body is read and held.
+            guard head.declaredBodyBytes <= maxRegisterBodyBytes else {
+                throw ServiceError(
+                    status: 413, problemType: "body-too-large",
+                    detail: "a register request is a JSON object of at most \(maxRegisterBodyBytes) bytes")
+            }
             return .withBody { request in
                 let (key, offset, byteSize) = try registration(request.body)
                 try registry.register(name: name, key: key, offset: offset, byteSize: byteSize)
