@@ -25,9 +25,16 @@ let package = Package(
         // SIMD loops with runtime CPU dispatch: C gives us per-function target attributes and intrinsics.
         .target(name: "CTensorKernels"),
         .target(name: "TensorKernels", dependencies: ["CTensorKernels"], swiftSettings: swiftSettings),
-        // C-locale strtod/strtof and the runtime's shortest float printer, for the JSON codec.
+        // The JSON codec's number text: scanning and correctly rounded reading (Eisel–Lemire), C-locale strtod for the
+        // rare exact case, and the runtime's shortest float printer.
         .target(name: "CNumberText"),
-        .target(name: "TensorCodecs", dependencies: ["TensorKernels", "CNumberText"], swiftSettings: swiftSettings),
+        .target(
+            name: "TensorCodecs", dependencies: ["TensorKernels", "CNumberText"], swiftSettings: swiftSettings,
+            plugins: ["EmbedNarrowDigits"]
+        ),
+        // Works out the shortest text of every float16 and bfloat16 value, at build time.
+        .executableTarget(name: "make-narrow-digits", swiftSettings: swiftSettings),
+        .plugin(name: "EmbedNarrowDigits", capability: .buildTool(), dependencies: ["make-narrow-digits"]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         // glibc's malloc tuning (mallopt), which its Swift module does not export.
@@ -65,7 +72,7 @@ let package = Package(
         .executableTarget(
             name: "tensor-bench",
             dependencies: [
-                "TensorKernels", "TensorCodecs", "TensorService",
+                "TensorKernels", "TensorCodecs", "TensorService", "TensorTestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

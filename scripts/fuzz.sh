@@ -60,7 +60,13 @@ json | octet | npy | kserve)
 esac
 
 objects=()
-if [ -n "$c_sources" ]; then build_kernels; fi
+if [ -n "$c_sources" ]; then
+    build_kernels
+    # The codecs' float16/bfloat16 digit records are generated at build time, as the package's plugin does.
+    swiftc -O Sources/make-narrow-digits/*.swift -o "$build/make-narrow-digits"
+    "$build/make-narrow-digits" "$build/NarrowDigits+Records.swift"
+    sources="$sources $build/NarrowDigits+Records.swift"
+fi
 for source in $c_sources; do
     object="$build/obj/$(basename "$source" .c).o"
     clang -c -O1 -g -fsanitize=fuzzer-no-link,address -I Sources/CNumberText/include "$source" -o "$object"

@@ -2,38 +2,35 @@ import CNumberText
 import Foundation
 import TensorKernels
 
-/// Correctly rounded conversion of a scanned decimal into each dtype.
+/// Correctly rounded conversion of a scanned decimal into each dtype, straight from the decimal to the target format.
 ///
-/// Fast paths: with at most 19 digits and a small exponent, one exact operation gives the correctly rounded value
-/// (Clinger's method, in Float80 where the CPU has it so 19 digits fit). A second rounding to a narrower type is
-/// only wrong when the wide result sits exactly halfway between two values of the narrow type; that case, and
-/// every number outside the fast path, goes to `strtod`/`strtof`, which round correctly.
+/// Three steps, each exact where it answers: Clinger's fast path (at most 2^53 or 2^24 and a power of ten that is
+/// itself exact, so one IEEE operation rounds once); then `tk_decimal_to_binary` (Eisel–Lemire, for any format,
+/// which declines rather than guess); then, for the few decimals it declines (exact ties with a negative power of
+/// ten, or digits past the 19th that straddle a rounding boundary), the C library's correctly rounded conversion.
 extension DecimalNumber {
     func double(in bytes: UnsafeRawBufferPointer) -> Double {
         if let special = specialValue() { return special }
-        if !isTruncated {
-            if mantissa <= 1 << 53 && abs(exponent) <= 22 {
-                let value = exponent >= 0 ? Double(mantissa) * Self.powersOf10[exponent] : Double(mantissa) / Self.powersOf10[-exponent]
-                return isNegative ? -value : value
-            }
-            #if arch(x86_64)
-            if let wide = wideValue(), let value = Self.nearest(Double(wide), to: wide) { return value }
-            #endif
+        if !isTruncated && mantissa <= 1 << 53 && abs(exponent) <= 22 {
+            let power = tk_exact_power_of_ten(Int32(abs(exponent)))
+            let value = exponent >= 0 ? Double(mantissa) * power : Double(mantissa) / power
+            return isNegative ? -value : value
+        }
+        if let pattern = pattern(in: Self.float64Format) {
+            return Double(bitPattern: pattern | (isNegative ? 1 << 63 : 0))
         }
         return CLocaleNumbers.strtod(bytes, text)
     }
 
     func float(in bytes: UnsafeRawBufferPointer) -> Float {
         if let special = specialValue() { return Float(special) }
-        if !isTruncated {
-            if mantissa <= 1 << 24 && abs(exponent) <= 10 {
-                let power = Float(Self.powersOf10[abs(exponent)])
-                let value = exponent >= 0 ? Float(mantissa) * power : Float(mantissa) / power
-                return isNegative ? -value : value
-            }
-            #if arch(x86_64)
-            if let wide = wideValue(), let value = Self.nearest(Float(wide), to: wide) { return value }
-            #endif
+        if !isTruncated && mantissa <= 1 << 24 && abs(exponent) <= 10 {
+            let power = Float(tk_exact_power_of_ten(Int32(abs(exponent))))
+            let value = exponent >= 0 ? Float(mantissa) * power : Float(mantissa) / power
+            return isNegative ? -value : value
+        }
+        if let pattern = pattern(in: Self.float32Format) {
+            return Float(bitPattern: UInt32(truncatingIfNeeded: pattern) | (isNegative ? 1 << 31 : 0))
         }
         return CLocaleNumbers.strtof(bytes, text)
     }
@@ -46,11 +43,23 @@ extension DecimalNumber {
         narrowBits(in: bytes, format: .bfloat16)
     }
 
-    /// The nearest 16-bit value: round the decimal to the nearest double d (correct), then d to 16 bits; d being
-    /// exactly halfway between two 16-bit values is the one case where the decimal itself must decide.
     private func narrowBits(in bytes: UnsafeRawBufferPointer, format: NarrowFormat) -> UInt16 {
-        let nearest = double(in: bytes)
-        if nearest.isNaN { return format.quietNaN }
+        let sign: UInt16 = isNegative ? 0x8000 : 0
+        switch special {
+        case .nan: return format.quietNaN
+        case .infinity: return sign | format.infinityBits
+        case .none: break
+        }
+        if let pattern = pattern(in: format.binaryFormat) { return sign | UInt16(truncatingIfNeeded: pattern) }
+        return exactNarrowBits(in: bytes, format: format)
+    }
+
+    /// The nearest 16-bit value from the decimal's text: round it to the nearest double d (correct), then d to 16
+    /// bits; d being exactly halfway between two 16-bit values is the one case where the decimal itself must decide.
+    /// Slow (several passes of the C library), so only for what `pattern(in:)` declines, and as the tests' reference.
+    func exactNarrowBits(in bytes: UnsafeRawBufferPointer, format: NarrowFormat) -> UInt16 {
+        if special == .nan { return format.quietNaN }
+        let nearest = CLocaleNumbers.strtod(bytes, text)
         let (bits, isTie) = format.nearest(to: nearest)
         guard isTie else { return bits }
         let (below, above) = format.bracket(nearest)
@@ -62,6 +71,13 @@ extension DecimalNumber {
         return awayFromZero == nearest ? bits : above
     }
 
+    /// The magnitude's pattern in `format`, or nil where only the exact decimal can decide.
+    private func pattern(in format: tk_binary_format) -> UInt64? {
+        var pattern: UInt64 = 0
+        guard tk_decimal_to_binary(mantissa, Int64(exponent), isTruncated, format, &pattern) else { return nil }
+        return pattern
+    }
+
     private func specialValue() -> Double? {
         switch special {
         case .none: nil
@@ -70,39 +86,9 @@ extension DecimalNumber {
         }
     }
 
-    #if arch(x86_64)
-    /// mantissa × 10^exponent rounded once to 64 bits, when both operands are exact in Float80.
-    private func wideValue() -> Float80? {
-        guard abs(exponent) <= 27 else { return nil }
-        let power = Self.widePowersOf10[abs(exponent)]
-        let value = exponent >= 0 ? Float80(mantissa) * power : Float80(mantissa) / power
-        return isNegative ? -value : value
-    }
-
-    static let widePowersOf10: [Float80] = (0...27).map { exponent in
-        var value: Float80 = 1
-        for _ in 0..<exponent { value *= 10 }
-        return value
-    }
-
-    /// `candidate` when it is strictly the nearest value of its type to `wide`; nil for a tie or a wrong guess.
-    static func nearest<T: BinaryFloatingPoint>(_ candidate: T, to wide: Float80) -> T? {
-        let exact = Float80(candidate)
-        if exact == wide { return candidate }
-        guard candidate.isFinite else { return nil }
-        let distance = abs(wide - exact)
-        let up = candidate.nextUp, down = candidate.nextDown
-        if up.isFinite && !(distance < abs(Float80(up) - wide)) { return nil }
-        if down.isFinite && !(distance < abs(wide - Float80(down))) { return nil }
-        return candidate
-    }
-    #endif
-
-    static let powersOf10: [Double] = (0...22).map { exponent in
-        var value = 1.0
-        for _ in 0..<exponent { value *= 10 }
-        return value
-    }
+    // Computed, not stored: a stored static is a lazily initialised global, checked on every use.
+    static var float64Format: tk_binary_format { tk_binary_format(fraction_bits: 52, exponent_bits: 11) }
+    static var float32Format: tk_binary_format { tk_binary_format(fraction_bits: 23, exponent_bits: 8) }
 }
 
 /// The C library's correctly rounded conversions, in the C locale whatever the process's locale is.

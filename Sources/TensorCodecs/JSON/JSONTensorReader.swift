@@ -125,49 +125,40 @@ public enum JSONTensorReader {
     }
 
     /// Second pass: reads the numbers in order into `output`, checking each number's syntax and the separators
-    /// around it (the first pass has checked the brackets and counted the elements).
+    /// around it (the first pass has checked the brackets and counted the elements). The loop is C
+    /// (`tk_read_json_numbers`); the few numbers it leaves to the exact path are stored here.
     private static func fillNumbers(
         _ body: UnsafeRawBufferPointer, from start: Int, count: Int, dtype: DType, into output: UnsafeMutableRawBufferPointer
     ) throws(CodecError) {
-        enum Expecting { case valueOrClose, value, separator }
-        var index = start
-        var written = 0
-        var expecting = Expecting.valueOrClose
-        while written < count {
-            let byte = body[index]
-            switch byte {
-            case 0x20, 0x09, 0x0A, 0x0D:
-                index += 1
-            case UInt8(ascii: "["):
-                guard expecting != .separator else { throw unexpected(body, at: index, "',' or ']'") }
-                expecting = .valueOrClose
-                index += 1
-            case UInt8(ascii: "]"):
-                guard expecting != .value else { throw unexpected(body, at: index, "a number") }
-                expecting = .separator
-                index += 1
-            case UInt8(ascii: ","):
-                guard expecting == .separator else { throw unexpected(body, at: index, "a number") }
-                expecting = .value
-                index += 1
-            default:
-                guard expecting != .separator, let number = DecimalNumber.scan(body, at: index) else {
-                    throw unexpected(body, at: index, expecting == .separator ? "',' or ']'" : "a number")
-                }
-                index = number.text.upperBound
-                expecting = .separator
-                let target = output.baseAddress! + written &* dtype.itemSize
-                switch dtype {
-                case .float64: target.storeBytes(of: number.double(in: body), as: Double.self)
-                case .float32: target.storeBytes(of: number.float(in: body), as: Float.self)
-                case .float16: target.storeBytes(of: number.float16Bits(in: body), as: UInt16.self)
-                case .bfloat16: target.storeBytes(of: number.bfloat16Bits(in: body), as: UInt16.self)
-                }
-                written += 1
+        guard count > 0 else { return }
+        let element: Int32 = switch dtype {
+        case .float64: Int32(TK_ELEMENT_FLOAT64)
+        case .float32: Int32(TK_ELEMENT_FLOAT32)
+        case .float16: Int32(TK_ELEMENT_FLOAT16)
+        case .bfloat16: Int32(TK_ELEMENT_BFLOAT16)
+        }
+        let bytes = body.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        var cursor = tk_number_cursor(index: start, written: 0, expecting: UInt8(TK_EXPECT_VALUE_OR_CLOSE))
+        while true {
+            let status = tk_read_json_numbers(bytes, body.count, count, element, output.baseAddress!, &cursor)
+            if status == TK_NUMBERS_DONE { break }
+            guard status == TK_NUMBERS_NEEDS_EXACT, let number = DecimalNumber.scan(body, at: cursor.index) else {
+                let expected = cursor.expecting == UInt8(TK_EXPECT_SEPARATOR) ? "',' or ']'" : "a number"
+                throw unexpected(body, at: cursor.index, expected)
             }
+            let target = output.baseAddress! + cursor.written * dtype.itemSize
+            switch dtype {
+            case .float64: target.storeBytes(of: number.double(in: body), as: Double.self)
+            case .float32: target.storeBytes(of: number.float(in: body), as: Float.self)
+            case .float16: target.storeBytes(of: number.float16Bits(in: body), as: UInt16.self)
+            case .bfloat16: target.storeBytes(of: number.bfloat16Bits(in: body), as: UInt16.self)
+            }
+            cursor.index = number.text.upperBound
+            cursor.written += 1
+            cursor.expecting = UInt8(TK_EXPECT_SEPARATOR)
         }
         // After the last number only whitespace and the closing brackets may follow (or nothing, for a scalar).
-        guard count > 0 else { return }
+        var index = cursor.index
         while index < body.count, [0x20, 0x09, 0x0A, 0x0D].contains(body[index]) { index += 1 }
         guard index >= body.count || [UInt8(ascii: "]"), UInt8(ascii: ","), UInt8(ascii: "}")].contains(body[index]) else {
             throw unexpected(body, at: index, "',' or ']'")

@@ -1,3 +1,4 @@
+import CNumberText
 import TensorKernels
 
 /// float16 and bfloat16 as bit patterns, with exact round-to-nearest-even from a double.
@@ -12,6 +13,11 @@ enum NarrowFormat {
     var infinityBits: UInt16 { self == .float16 ? 0x7C00 : 0x7F80 }
 
     var quietNaN: UInt16 { self == .float16 ? 0x7E00 : 0x7FC0 }
+
+    /// Its field widths, for the decimal reader.
+    var binaryFormat: tk_binary_format {
+        self == .float16 ? tk_binary_format(fraction_bits: 10, exponent_bits: 5) : tk_binary_format(fraction_bits: 7, exponent_bits: 8)
+    }
 
     /// The value of a non-negative pattern; +infinity's pattern stands for the first power of two past the largest
     /// finite value, which is where rounding to infinity begins.

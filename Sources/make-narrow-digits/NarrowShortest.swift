@@ -17,10 +17,10 @@ enum NarrowShortest {
 
     /// The shortest decimal for a positive, finite, non-zero pattern (sign bit clear).
     static func shortest(_ bits: UInt16, format: NarrowFormat) -> Decimal {
-        let (fractionBits, bias) = format == .float16 ? (10, 15) : (7, 127)
+        let (fractionBits, bias) = (format.fractionBits, format.bias)
         let biasedExponent = Int(bits >> UInt16(fractionBits))
         let fraction = UInt64(bits) & ((1 << UInt64(fractionBits)) - 1)
-        precondition(bits != 0 && biasedExponent < (format == .float16 ? 31 : 255), "a positive finite pattern")
+        precondition(bits != 0 && bits < format.infinityBits, "a positive finite pattern")
         // value = significand × 2^binaryExponent
         let significand = biasedExponent == 0 ? fraction : fraction | (1 << UInt64(fractionBits))
         let binaryExponent = (biasedExponent == 0 ? 1 : biasedExponent) - bias - fractionBits

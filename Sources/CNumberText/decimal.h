@@ -1,0 +1,292 @@
+// The decimal scanner and the decimal-to-binary rounding as inline functions, so the JSON number loop
+// (json_numbers.c) runs without a call per element; decimal_scan.c and decimal_to_binary.c export them.
+#ifndef CNUMBERTEXT_DECIMAL_H
+#define CNUMBERTEXT_DECIMAL_H
+#include <string.h>
+#include "include/CNumberText.h"
+
+// MARK: - Scanning: the first 19 significant digits and a decimal exponent, eight digits at a time where eight
+// are there.
+static inline int is_digit(uint8_t byte) { return (uint8_t)(byte - '0') < 10; }
+
+static inline uint64_t load_eight(const uint8_t *bytes) {
+    uint64_t word;
+    memcpy(&word, bytes, 8);
+    return word;  // little-endian on every target we build for
+}
+
+/// All eight bytes are '0'...'9': no byte below '0' (the subtraction borrows) and none above '9' (+0x46 carries).
+static inline int are_eight_digits(uint64_t word) {
+    return !(((word + 0x4646464646464646u) | (word - 0x3030303030303030u)) & 0x8080808080808080u);
+}
+
+/// The value of eight ASCII digits, first digit in the lowest byte: pairs, then fours, then the eight.
+static inline uint64_t eight_digits_value(uint64_t word) {
+    word -= 0x3030303030303030u;
+    word = (word * 10) + (word >> 8);
+    const uint64_t mask = 0x000000FF000000FFu;
+    word = (((word & mask) * 0x000F424000000064u) + (((word >> 16) & mask) * 0x0000271000000001u)) >> 32;
+    return word & 0xFFFFFFFFu;
+}
+
+/// Index of the first non-digit at or after `index`.
+static inline size_t skip_digits(const uint8_t *bytes, size_t length, size_t index) {
+    while (index + 8 <= length && are_eight_digits(load_eight(bytes + index))) index += 8;
+    while (index < length && is_digit(bytes[index])) index++;
+    return index;
+}
+
+/// Appends the digits in [index, end) to `value`; at most 19 digits in all, which fit in 64 bits.
+static inline uint64_t accumulate(const uint8_t *bytes, size_t index, size_t end, uint64_t value) {
+    while (index + 8 <= end) {
+        value = value * 100000000u + eight_digits_value(load_eight(bytes + index));
+        index += 8;
+    }
+    while (index < end) value = value * 10 + (uint64_t)(bytes[index++] - '0');
+    return value;
+}
+
+/// Bit 7 of each byte of `word` that is not an ASCII digit. Only the lowest flagged byte is reliable (a byte below
+/// '0' borrows from the next), which is the only one used.
+static inline uint64_t non_digit_bytes(uint64_t word) {
+    return ((word + 0x4646464646464646u) | (word - 0x3030303030303030u)) & 0x8080808080808080u;
+}
+
+/// The value of the first `count` (1...8) ASCII digits of `word`.
+static inline uint64_t leading_digits_value(uint64_t word, int count) {
+    // Move the digits to the top bytes and fill the bytes below with '0'.
+    const int shift = 8 * (8 - count);
+    const uint64_t zeros = count == 8 ? 0 : 0x3030303030303030u >> (8 * count);
+    return eight_digits_value(count == 8 ? word : (word << shift) | zeros);
+}
+
+static const uint64_t small_powers_of_ten[9] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
+
+/// The common case without loops over the digits: at most 7 integer digits, optionally a '.' and at most 7 fraction
+/// digits, optionally an exponent. The caller guarantees 24 readable bytes from `index`. False when the number is
+/// not of that form (it is then scanned the general way), or not a number at all.
+static inline bool scan_short_decimal(const uint8_t *bytes, size_t index, tk_decimal *number) {
+    const uint64_t integer_word = load_eight(bytes + index);
+    const uint64_t integer_stops = non_digit_bytes(integer_word);
+    if (integer_stops == 0) return false;
+    const int integer_count = __builtin_ctzll(integer_stops) / 8;
+    // A leading zero must stand alone ("0", "0.5"); no digits at all is not a number.
+    if (integer_count == 0 || (bytes[index] == '0' && integer_count > 1)) return false;
+    uint64_t digits = leading_digits_value(integer_word, integer_count);
+    index += (size_t)integer_count;
+    int64_t exponent = 0;
+    if (bytes[index] == '.') {
+        const uint64_t fraction_word = load_eight(bytes + index + 1);
+        const uint64_t fraction_stops = non_digit_bytes(fraction_word);
+        if (fraction_stops == 0) return false;
+        const int fraction_count = __builtin_ctzll(fraction_stops) / 8;
+        if (fraction_count == 0) return false;
+        digits = digits * small_powers_of_ten[fraction_count] + leading_digits_value(fraction_word, fraction_count);
+        exponent = -fraction_count;
+        index += 1 + (size_t)fraction_count;
+    }
+    if ((bytes[index] | 0x20) == 'e') {
+        index++;
+        const int exponent_negative = bytes[index] == '-';
+        index += (size_t)(exponent_negative || bytes[index] == '+');
+        // Up to three exponent digits here; longer exponents are left to the general scan.
+        int64_t written = 0;
+        int count = 0;
+        while (count < 4 && is_digit(bytes[index + (size_t)count])) {
+            written = written * 10 + (bytes[index + (size_t)count] - '0');
+            count++;
+        }
+        if (count == 0 || count == 4) return false;
+        exponent += exponent_negative ? -written : written;
+        index += (size_t)count;
+    }
+    number->digits = digits;
+    number->exponent = exponent;
+    number->end = index;
+    return true;
+}
+
+static inline int matches(const uint8_t *bytes, size_t length, size_t index, const char *token) {
+    size_t count = strlen(token);
+    return index + count <= length && memcmp(bytes + index, token, count) == 0;
+}
+
+static inline bool scan_decimal(const uint8_t *bytes, size_t length, size_t start, tk_decimal *number) {
+    size_t index = start;
+    number->digits = 0;
+    number->exponent = 0;
+    number->is_negative = 0;
+    number->is_truncated = 0;
+    number->special = TK_DECIMAL_FINITE;
+    // Branch-free: in a tensor the sign is as good as random, and a mispredicted branch costs more than this.
+    const int negative = index < length && bytes[index] == '-';
+    number->is_negative = (uint8_t)negative;
+    index += (size_t)negative;
+    if (index >= length) return false;
+    if (index + 24 <= length && scan_short_decimal(bytes, index, number)) return true;
+    if (!is_digit(bytes[index])) {
+        if (bytes[index] == 'N' && !number->is_negative && matches(bytes, length, index, "NaN")) {
+            number->special = TK_DECIMAL_NAN;
+            number->end = index + 3;
+            return true;
+        }
+        if (bytes[index] == 'I' && matches(bytes, length, index, "Infinity")) {
+            number->special = TK_DECIMAL_INFINITY;
+            number->end = index + 8;
+            return true;
+        }
+        return false;
+    }
+    // Integer part: a single 0, or a non-zero digit and more.
+    const size_t integer_start = index;
+    index = bytes[index] == '0' ? index + 1 : skip_digits(bytes, length, index);
+    const size_t integer_end = index;
+    size_t fraction_start = index, fraction_end = index;
+    if (index < length && bytes[index] == '.') {
+        fraction_start = index + 1;
+        fraction_end = skip_digits(bytes, length, fraction_start);
+        if (fraction_end == fraction_start) return false;
+        index = fraction_end;
+    }
+    int64_t written_exponent = 0;
+    if (index < length && (bytes[index] | 0x20) == 'e') {
+        index++;
+        int negative = 0;
+        if (index < length && (bytes[index] == '+' || bytes[index] == '-')) negative = bytes[index++] == '-';
+        if (index >= length || !is_digit(bytes[index])) return false;
+        for (; index < length && is_digit(bytes[index]); index++) {
+            // Clamp: any exponent this large already means 0 or infinity.
+            if (written_exponent < 100000) written_exponent = written_exponent * 10 + (bytes[index] - '0');
+        }
+        if (negative) written_exponent = -written_exponent;
+    }
+    number->end = index;
+
+    // Significant digits start at the first non-zero one; leading zeros only move the decimal point.
+    size_t integer_first = integer_start, fraction_first = fraction_start;
+    if (bytes[integer_start] == '0') {
+        integer_first = integer_end;
+        while (fraction_first < fraction_end && bytes[fraction_first] == '0') fraction_first++;
+    }
+    const size_t integer_count = integer_end - integer_first, fraction_count = fraction_end - fraction_first;
+    const int64_t fraction_digits = (int64_t)(fraction_end - fraction_start);
+    if (integer_count + fraction_count <= 19) {
+        uint64_t digits = accumulate(bytes, integer_first, integer_end, 0);
+        number->digits = accumulate(bytes, fraction_first, fraction_end, digits);
+        number->exponent = written_exponent - fraction_digits;
+        return true;
+    }
+    // More than 19: keep the first 19, note whether any dropped digit is not zero, and scale for the dropped ones.
+    const size_t from_integer = integer_count < 19 ? integer_count : 19;
+    uint64_t digits = accumulate(bytes, integer_first, integer_first + from_integer, 0);
+    const size_t fraction_taken_end = fraction_first + (19 - from_integer);
+    digits = accumulate(bytes, fraction_first, fraction_taken_end, digits);
+    int truncated = 0;
+    for (size_t at = integer_first + from_integer; at < integer_end && !truncated; at++) truncated = bytes[at] != '0';
+    for (size_t at = fraction_taken_end; at < fraction_end && !truncated; at++) truncated = bytes[at] != '0';
+    number->digits = digits;
+    number->is_truncated = (uint8_t)truncated;
+    number->exponent = written_exponent - fraction_digits + (int64_t)(integer_count + fraction_count - 19);
+    return true;
+}
+
+// MARK: - Rounding
+// Decimal to binary floating point, correctly rounded, after Eisel and Lemire (Lemire, "Number Parsing at a
+// Gigabyte per Second", 2021): the decimal's digits times a 128-bit approximation of its power of ten gives the
+// value's leading bits. The approximation is at most one unit low, so the exact product lies in [P, P + W): rounding
+// both ends and finding the same pattern proves it is the answer, with no case analysis to trust; where they differ
+// (an exact tie with a negative power, or digits cut off right at a rounding boundary), the caller decides exactly.
+// One routine serves all four formats, so float16 and bfloat16 are rounded once, straight from the decimal.
+typedef unsigned __int128 u128;
+
+/// The pattern nearest to the 192-bit integer (high, middle, low) × 2^scale, which must have bit 190 or 191 set.
+__attribute__((always_inline)) static inline uint64_t round_to_format(uint64_t high, uint64_t middle, uint64_t low, int64_t scale, tk_binary_format format) {
+    const int64_t precision = format.fraction_bits + 1;
+    const int64_t bias = ((int64_t)1 << (format.exponent_bits - 1)) - 1;
+    const int64_t min_exponent = 1 - bias;
+    const uint64_t infinity = (((uint64_t)1 << format.exponent_bits) - 1) << format.fraction_bits;
+
+    const int64_t top = 62 + (int64_t)(high >> 63);  // the leading bit, within `high`
+    const int64_t exponent = 128 + top + scale;     // value in [2^exponent, 2^(exponent + 1))
+    if (exponent > bias) return infinity;
+    // Below the normal range the pattern keeps fewer bits; none at all means below half the smallest subnormal.
+    const int64_t kept = exponent >= min_exponent ? precision : precision - (min_exponent - exponent);
+    if (kept < 0) return 0;
+    const int64_t round_bit = top - kept;  // >= 9: precision is at most 53
+    const uint64_t significand = kept == 0 ? 0 : high >> (round_bit + 1);
+    const uint64_t half = (high >> round_bit) & 1;
+    const int sticky = (high & (((uint64_t)1 << round_bit) - 1)) != 0 || middle != 0 || low != 0;
+    const uint64_t rounded = significand + (half & (uint64_t)(sticky | (int)(significand & 1)));
+    // Adding the significand (leading bit included) to the biased exponent's place carries correctly from
+    // subnormal to normal and from one binade to the next.
+    const int64_t biased_place = exponent >= min_exponent ? exponent - min_exponent : 0;
+    const uint64_t pattern = ((uint64_t)biased_place << format.fraction_bits) + rounded;
+    return pattern >= infinity ? infinity : pattern;
+}
+
+/// The pattern nearest to digits × power, with the power's approximation taken as it is (`upper` false) or one unit
+/// higher (`upper` true), which bound the exact product from below and above.
+__attribute__((always_inline)) static inline uint64_t round_product(uint64_t digits, const tk_power_of_ten *power, int upper, tk_binary_format format) {
+    const int leading_zeros = __builtin_clzll(digits);
+    const uint64_t normalized = digits << leading_zeros;
+    const u128 first = (u128)normalized * power->high;
+    const u128 second = (u128)normalized * power->low;
+    uint64_t low = (uint64_t)second;
+    const u128 middle_sum = (u128)(uint64_t)first + (uint64_t)(second >> 64);
+    uint64_t middle = (uint64_t)middle_sum;
+    uint64_t high = (uint64_t)(first >> 64) + (uint64_t)(middle_sum >> 64);
+    if (upper) {
+        // + normalized × 1: the product cannot reach 2^192, since both factors stay below 2^64 and 2^128.
+        const u128 low_sum = (u128)low + normalized;
+        low = (uint64_t)low_sum;
+        const u128 carried = (u128)middle + (uint64_t)(low_sum >> 64);
+        middle = (uint64_t)carried;
+        high += (uint64_t)(carried >> 64);
+    }
+    return round_to_format(high, middle, low, (int64_t)power->exponent - leading_zeros, format);
+}
+
+__attribute__((always_inline)) static inline bool decimal_to_binary(uint64_t digits, int64_t exponent, bool is_truncated,
+                                                                   tk_binary_format format, uint64_t *pattern) {
+    if (digits == 0) {
+        *pattern = 0;
+        return true;
+    }
+    // Past the table's ends every decimal with at most 19 digits is below half of float64's smallest subnormal,
+    // or above its largest finite value; narrower formats are no wider.
+    if (exponent < TK_POWER_OF_TEN_SMALLEST) {
+        *pattern = 0;
+        return true;
+    }
+    if (exponent > TK_POWER_OF_TEN_LARGEST) {
+        *pattern = (((uint64_t)1 << format.exponent_bits) - 1) << format.fraction_bits;
+        return true;
+    }
+    const tk_power_of_ten *power = &tk_powers_of_ten[exponent - TK_POWER_OF_TEN_SMALLEST];
+    if (!is_truncated) {
+        // First with the power's high half alone: one multiplication bounds the product within 2^-62 of itself,
+        // which decides nearly every decimal for every format.
+        const int leading_zeros = __builtin_clzll(digits);
+        const uint64_t normalized = digits << leading_zeros;
+        const u128 product = (u128)normalized * power->high;
+        const u128 upper = product + normalized;  // (high + 1) × normalized: cannot wrap, high + 1 <= 2^64
+        const int64_t scale = (int64_t)power->exponent - leading_zeros;
+        const uint64_t below = round_to_format((uint64_t)(product >> 64), (uint64_t)product, 0, scale, format);
+        const uint64_t above = round_to_format((uint64_t)(upper >> 64), (uint64_t)upper, 0, scale, format);
+        if (below == above) {
+            *pattern = below;
+            return true;
+        }
+    }
+    const uint64_t below = round_product(digits, power, 0, format);
+    if (power->is_exact && !is_truncated) {
+        *pattern = below;
+        return true;
+    }
+    const uint64_t above = is_truncated ? round_product(digits + 1, power, 1, format) : round_product(digits, power, 1, format);
+    if (below != above) return false;
+    *pattern = below;
+    return true;
+}
+
+#endif

@@ -1,0 +1,221 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An IEEE binary format by its field widths, for decimal-reading tests that cover all four dtypes alike.
+public struct BinaryFormat: Sendable, Equatable, CustomStringConvertible {
+    public let name: String
+    public let fractionBits: Int
+    public let exponentBits: Int
+
+    public static let float64 = BinaryFormat(name: "float64", fractionBits: 52, exponentBits: 11)
+    public static let float32 = BinaryFormat(name: "float32", fractionBits: 23, exponentBits: 8)
+    public static let float16 = BinaryFormat(name: "float16", fractionBits: 10, exponentBits: 5)
+    public static let bfloat16 = BinaryFormat(name: "bfloat16", fractionBits: 7, exponentBits: 8)
+    public static let all = [float64, float32, float16, bfloat16]
+
+    public var description: String { name }
+    public var infinityPattern: UInt64 { ((1 << UInt64(exponentBits)) - 1) << UInt64(fractionBits) }
+    var bias: Int { (1 << (exponentBits - 1)) - 1 }
+
+    /// value = significand × 2^exponent for a positive finite pattern.
+    public func integerForm(_ pattern: UInt64) -> (significand: UInt64, exponent: Int) {
+        let biased = Int(pattern >> UInt64(fractionBits))
+        let fraction = pattern & ((1 << UInt64(fractionBits)) - 1)
+        let significand = biased == 0 ? fraction : fraction | (1 << UInt64(fractionBits))
+        return (significand, (biased == 0 ? 1 : biased) - bias - fractionBits)
+    }
+}
+
+/// One decimal text and, where the corpus knows it by construction, the pattern (sign bit clear) it must read as.
+public struct DecimalCase: Sendable {
+    public let text: String
+    public let expected: UInt64?
+}
+
+/// Decimal texts that exercise a reader's rounding: random digits at every exponent that matters, long mantissas,
+/// and the hard cases built exactly around the midpoints between adjacent values (the midpoint itself, which ties
+/// to even, and decimals a hair above and below it, from ~2⁻⁸⁰ to 800 digits away).
+public struct DecimalCorpus {
+    public let format: BinaryFormat
+    private var generator: SplitMix64
+
+    public init(format: BinaryFormat, seed: UInt64) {
+        self.format = format
+        generator = SplitMix64(seed: seed)
+    }
+
+    public mutating func next() -> DecimalCase {
+        switch generator.next() % 8 {
+        case 0, 1: return randomDigits(count: Int(generator.next() % 19) + 1)
+        case 2: return randomDigits(count: Int(generator.next() % 30) + 20)
+        case 3: return nearMidpoint(offsetDigits: nil)
+        case 4: return nearMidpoint(offsetDigits: Int(generator.next() % 30))
+        case 5: return nearMidpoint(offsetDigits: 800)
+        default: return randomDigits(count: Int(generator.next() % 10) + 1)
+        }
+    }
+
+    /// `count` random digits (no leading zero) at a random exponent from below the smallest subnormal to above
+    /// the largest value.
+    mutating func randomDigits(count: Int) -> DecimalCase {
+        var digits = String(generator.next() % 9 + 1)
+        while digits.count < count { digits += String(generator.next() % 10) }
+        let decade = Double(format.bias + format.fractionBits + 2) * 0.30103
+        let span = Int(decade * 2) + 8
+        let exponent = Int(generator.next() % UInt64(span)) - span / 2 - count + 1
+        return DecimalCase(text: digits + "e" + String(exponent), expected: nil)
+    }
+
+    /// A random positive pattern's midpoint with its successor, exactly (`offsetDigits` nil), or a unit in the
+    /// `offsetDigits`-th digit past the exact expansion above or below it.
+    mutating func nearMidpoint(offsetDigits: Int?) -> DecimalCase {
+        let finiteCount = format.infinityPattern
+        // Half the time a small pattern, where subnormals and their midpoints live.
+        let pattern = generator.next() % 2 == 0 ? generator.next() % finiteCount : generator.next() % (1 << UInt64(format.fractionBits + 2))
+        let (significand, exponent) = format.integerForm(pattern == 0 ? 1 : pattern)
+        let base = pattern == 0 ? 1 : pattern
+        // midpoint = (2·significand + 1) × 2^(exponent − 1), written exactly as integer digits × 10^decimalExponent.
+        var digits = BigDecimalDigits(UInt64(2 * significand + 1))
+        var decimalExponent = 0
+        if exponent - 1 >= 0 {
+            digits.multiply(byPowerOf: 2, exponent - 1)
+        } else {
+            digits.multiply(byPowerOf: 5, 1 - exponent)
+            decimalExponent = exponent - 1
+        }
+        let exact = digits.decimalString
+        let isBelowInfinity = base + 1 <= finiteCount
+        guard let offsetDigits else {
+            // Ties to even.
+            let expected = base & 1 == 0 ? base : (isBelowInfinity ? base + 1 : finiteCount)
+            return DecimalCase(text: exact + "e" + String(decimalExponent), expected: expected)
+        }
+        let above = generator.next() % 2 == 0
+        let zeros = String(repeating: "0", count: offsetDigits)
+        let nines = String(repeating: "9", count: offsetDigits + 1)
+        let shifted = decimalExponent - offsetDigits - 1
+        if above {
+            return DecimalCase(text: exact + zeros + "1e" + String(shifted), expected: base + 1)
+        }
+        let lower = BigDecimalDigits.decrement(exact)
+        return DecimalCase(text: (lower == "0" ? "" : lower) + nines + "e" + String(shifted), expected: base)
+    }
+}
+
+/// Reads `cases` through `read` (which returns the patterns, sign bit clear, in order) and lists every case that
+/// differs from what it must read as: its known value, or else the C library's. Shared by the unit test and the
+/// 10-million-input check in `tensor-bench`.
+public func decimalMismatches(
+    _ cases: [DecimalCase], format: BinaryFormat, read: ([String]) throws -> [UInt64]
+) rethrows -> [String] {
+    let patterns = try read(cases.map(\.text))
+    var mismatches: [String] = []
+    for (item, pattern) in zip(cases, patterns) {
+        let reference = ReferenceDecimal.pattern(item.text, format: format)
+        if let expected = item.expected, expected != reference {
+            mismatches.append("reference \(reference) disagrees with the construction \(expected): \(item.text.prefix(60))")
+        }
+        if pattern != (item.expected ?? reference) {
+            mismatches.append("\(format) read \(item.text.prefix(60)) as \(pattern), not \(item.expected ?? reference)")
+        }
+    }
+    return mismatches
+}
+
+/// The correctly rounded pattern (sign bit clear) of a positive decimal text, from the C library: strtod and strtof
+/// directly, and for the 16-bit formats the doubles just below and above the decimal (directed rounding) with
+/// exact rounding of those.
+public enum ReferenceDecimal {
+    public static func pattern(_ text: String, format: BinaryFormat) -> UInt64 {
+        switch format {
+        case .float64: return strtod(text, nil).bitPattern
+        case .float32: return UInt64(strtof(text, nil).bitPattern)
+        default: break
+        }
+        let down = rounded(text, mode: FE_DOWNWARD), up = rounded(text, mode: FE_UPWARD)
+        if down == up { return narrow(down, format: format).pattern }
+        // The decimal lies strictly between two adjacent doubles; every midpoint between 16-bit values is a double,
+        // so none lies strictly between them. Only `down` itself being a midpoint needs care: the decimal is above.
+        let (pattern, isMidpoint) = narrow(down, format: format)
+        return isMidpoint ? narrow(up, format: format).pattern : pattern
+    }
+
+    private static func rounded(_ text: String, mode: Int32) -> Double {
+        let saved = fegetround()
+        fesetround(mode)
+        defer { fesetround(saved) }
+        return strtod(text, nil)
+    }
+
+    /// `value` rounded to the format, ties to even, and whether it was exactly halfway.
+    static func narrow(_ value: Double, format: BinaryFormat) -> (pattern: UInt64, isMidpoint: Bool) {
+        if value.isInfinite { return (format.infinityPattern, false) }
+        let minExponent = 1 - format.bias
+        let exponent = max(value.exponent, minExponent)
+        let quantum = Double(sign: .plus, exponent: exponent - format.fractionBits, significand: 1)
+        let scaled = value / quantum  // exact: a power-of-two scaling within range
+        let whole = scaled.rounded(.toNearestOrEven)
+        let isMidpoint = scaled - scaled.rounded(.down) == 0.5
+        let biasedExponent = value.exponent >= minExponent ? UInt64(exponent - minExponent) : 0
+        let pattern = (biasedExponent << UInt64(format.fractionBits)) + UInt64(whole)
+        return (min(pattern, format.infinityPattern), isMidpoint)
+    }
+}
+
+/// A non-negative integer in base 10^9 limbs, for writing midpoints exactly.
+struct BigDecimalDigits {
+    private var limbs: [UInt64]  // least significant first, each below 10^9
+
+    init(_ value: UInt64) {
+        limbs = [value % 1_000_000_000, value / 1_000_000_000 % 1_000_000_000, value / 1_000_000_000_000_000_000]
+        while limbs.count > 1 && limbs.last == 0 { limbs.removeLast() }
+    }
+
+    mutating func multiply(by factor: UInt64) {
+        var carry: UInt64 = 0
+        for index in limbs.indices {
+            let product = limbs[index] * factor + carry
+            limbs[index] = product % 1_000_000_000
+            carry = product / 1_000_000_000
+        }
+        while carry > 0 {
+            limbs.append(carry % 1_000_000_000)
+            carry /= 1_000_000_000
+        }
+    }
+
+    /// × base^count, in steps of base^13 (2^13 or 5^13 times a limb stays below 2^64).
+    mutating func multiply(byPowerOf base: UInt64, _ count: Int) {
+        var remaining = count
+        while remaining > 0 {
+            let step = min(remaining, 13)
+            var factor: UInt64 = 1
+            for _ in 0..<step { factor *= base }
+            multiply(by: factor)
+            remaining -= step
+        }
+    }
+
+    var decimalString: String {
+        var text = String(limbs.last!)
+        for limb in limbs.dropLast().reversed() {
+            let part = String(limb)
+            text += String(repeating: "0", count: 9 - part.count) + part
+        }
+        return text
+    }
+
+    /// The decimal string of one less than a positive decimal string.
+    static func decrement(_ text: String) -> String {
+        var digits = Array(text.utf8)
+        var index = digits.count - 1
+        while digits[index] == UInt8(ascii: "0") {
+            digits[index] = UInt8(ascii: "9")
+            index -= 1
+        }
+        digits[index] -= 1
+        let trimmed = digits.drop { $0 == UInt8(ascii: "0") }
+        return trimmed.isEmpty ? "0" : String(decoding: trimmed, as: UTF8.self)
+    }
+}
