@@ -72,7 +72,7 @@ let package = Package(
         .executableTarget(
             name: "tensor-bench",
             dependencies: [
-                "TensorKernels", "TensorCodecs", "TensorService", "TensorTestSupport",
+                "TensorKernels", "TensorCodecs", "TensorService", "TensorTestSupport", "CNumberText",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

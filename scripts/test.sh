@@ -19,6 +19,9 @@ if [ ${#missing[@]} -gt 0 ]; then
     exit 2
 fi
 
+# Generated sources that are committed must be what their generator writes.
+python3 scripts/generate-powers-of-ten.py --check
+
 # A crash must fail fast; Swift's backtracer can otherwise spend minutes on it.
 export SWIFT_BACKTRACE=enable=no
 strict=(-Xswiftc -warnings-as-errors)
@@ -39,3 +42,9 @@ LSAN_OPTIONS=suppressions=scripts/lsan.supp swift test --skip-build --sanitize=a
 echo "== end to end (the static release binary the container ships)"
 SWIFT_BUILD_FLAGS="${strict[*]}" deploy/build-release.sh
 TENSOR_SERVICE_BIN=.build/dist/tensor-service python3 -m pytest -q Tests/e2e
+
+echo "== number text on millions of inputs (release): reading against strtod, writing against description"
+swift build -c release --static-swift-stdlib --product tensor-bench "${strict[@]}"
+bench="$(swift build -c release --static-swift-stdlib --show-bin-path)/tensor-bench"
+"$bench" verify-decimals
+"$bench" verify-shortest

@@ -62,9 +62,9 @@ static inline uint64_t leading_digits_value(uint64_t word, int count) {
 
 static const uint64_t small_powers_of_ten[9] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
 
-/// The common case without loops over the digits: at most 7 integer digits, optionally a '.' and at most 7 fraction
-/// digits, optionally an exponent. The caller guarantees 24 readable bytes from `index`. False when the number is
-/// not of that form (it is then scanned the general way), or not a number at all.
+/// The common case, a word of eight bytes at a time: at most 7 integer digits, optionally a '.' and fraction digits
+/// (at most 19 digits in all), optionally an exponent of at most 3 digits. The caller guarantees 48 readable bytes
+/// from `index`. False when the number is not of that form (it is then scanned the general way), or not a number.
 static inline bool scan_short_decimal(const uint8_t *bytes, size_t index, tk_decimal *number) {
     const uint64_t integer_word = load_eight(bytes + index);
     const uint64_t integer_stops = non_digit_bytes(integer_word);
@@ -76,14 +76,29 @@ static inline bool scan_short_decimal(const uint8_t *bytes, size_t index, tk_dec
     index += (size_t)integer_count;
     int64_t exponent = 0;
     if (bytes[index] == '.') {
-        const uint64_t fraction_word = load_eight(bytes + index + 1);
-        const uint64_t fraction_stops = non_digit_bytes(fraction_word);
-        if (fraction_stops == 0) return false;
-        const int fraction_count = __builtin_ctzll(fraction_stops) / 8;
+        // Whole words of eight digits, then the digits before the first non-digit; at most 19 digits in all
+        // (leading zeros included), so the value cannot overflow.
+        size_t at = index + 1;
+        int fraction_count = 0;
+        uint64_t word = load_eight(bytes + at);
+        uint64_t stops = non_digit_bytes(word);
+        while (stops == 0) {
+            if (integer_count + fraction_count + 8 > 19) return false;
+            digits = digits * 100000000u + eight_digits_value(word);
+            fraction_count += 8;
+            at += 8;
+            word = load_eight(bytes + at);
+            stops = non_digit_bytes(word);
+        }
+        const int tail = __builtin_ctzll(stops) / 8;
+        if (tail > 0) {
+            if (integer_count + fraction_count + tail > 19) return false;
+            digits = digits * small_powers_of_ten[tail] + leading_digits_value(word, tail);
+            fraction_count += tail;
+        }
         if (fraction_count == 0) return false;
-        digits = digits * small_powers_of_ten[fraction_count] + leading_digits_value(fraction_word, fraction_count);
         exponent = -fraction_count;
-        index += 1 + (size_t)fraction_count;
+        index = at + (size_t)tail;
     }
     if ((bytes[index] | 0x20) == 'e') {
         index++;
@@ -123,7 +138,7 @@ static inline bool scan_decimal(const uint8_t *bytes, size_t length, size_t star
     number->is_negative = (uint8_t)negative;
     index += (size_t)negative;
     if (index >= length) return false;
-    if (index + 24 <= length && scan_short_decimal(bytes, index, number)) return true;
+    if (index + 48 <= length && scan_short_decimal(bytes, index, number)) return true;
     if (!is_digit(bytes[index])) {
         if (bytes[index] == 'N' && !number->is_negative && matches(bytes, length, index, "NaN")) {
             number->special = TK_DECIMAL_NAN;

@@ -47,7 +47,8 @@ public struct DecimalCorpus {
 
     public mutating func next() -> DecimalCase {
         switch generator.next() % 8 {
-        case 0, 1: return randomDigits(count: Int(generator.next() % 19) + 1)
+        case 0: return randomDigits(count: Int(generator.next() % 19) + 1)
+        case 1: return plainDecimal()
         case 2: return randomDigits(count: Int(generator.next() % 30) + 20)
         case 3: return nearMidpoint(offsetDigits: nil)
         case 4: return nearMidpoint(offsetDigits: Int(generator.next() % 30))
@@ -65,6 +66,19 @@ public struct DecimalCorpus {
         let span = Int(decade * 2) + 8
         let exponent = Int(generator.next() % UInt64(span)) - span / 2 - count + 1
         return DecimalCase(text: digits + "e" + String(exponent), expected: nil)
+    }
+
+    /// A decimal as Python and NumPy write them, with a point and no exponent: up to 7 integer digits (or "0."
+    /// and leading zeros) and up to 20 fraction digits.
+    mutating func plainDecimal() -> DecimalCase {
+        var integer = generator.next() % 3 == 0 ? "0" : String(generator.next() % 9 + 1)
+        if integer != "0" {
+            for _ in 0..<(generator.next() % 7) { integer += String(generator.next() % 10) }
+        }
+        var fraction = integer == "0" ? String(repeating: "0", count: Int(generator.next() % 6)) : ""
+        let digits = Int(generator.next() % 20) + 1
+        for _ in 0..<digits { fraction += String(generator.next() % 10) }
+        return DecimalCase(text: integer + "." + fraction, expected: nil)
     }
 
     /// A random positive pattern's midpoint with its successor, exactly (`offsetDigits` nil), or a unit in the

@@ -7,5 +7,5 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tensor-bench",
         abstract: "Measures the kernels and codecs against references taken in the same run.",
-        subcommands: [KernelBench.self, JSONBench.self, VerifyDecimalsBench.self])
+        subcommands: [KernelBench.self, JSONBench.self, VerifyDecimalsBench.self, VerifyShortestBench.self])
 }

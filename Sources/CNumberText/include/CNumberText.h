@@ -76,6 +76,20 @@ static inline double tk_exact_power_of_ten(int exponent) {
     return powers[exponent];
 }
 
+#define TK_SHORTEST32_POWER_SMALLEST (-31)
+#define TK_SHORTEST32_POWER_LARGEST 45
+extern const uint64_t tk_shortest32_powers[TK_SHORTEST32_POWER_LARGEST - TK_SHORTEST32_POWER_SMALLEST + 1];
+
+/// Writes the shortest decimal that reads back to `value` exactly as Swift's `Float.description` prints it
+/// (`0.1`, `100.0`, `1e-05`, `1.6777218e+07`), NaN and the infinities as Python's json module writes them
+/// (`NaN`, `Infinity`, `-Infinity`); returns the length, at most 16. It may write (garbage) past the text, up to
+/// 18 bytes from `output` in all.
+size_t tk_write_shortest_float32(float value, uint8_t *output);
+
+/// Writes `count` (> 0) float32 values, little-endian at any alignment, as their texts separated by commas;
+/// returns the text's length, at most 17 per value; it may write up to 19 bytes per value.
+size_t tk_write_shortest_float32_row(const void *values, size_t count, uint8_t *output);
+
 /// An IEEE binary interchange format: float64 (52, 11), float32 (23, 8), float16 (10, 5), bfloat16 (7, 8).
 typedef struct {
     int fraction_bits;

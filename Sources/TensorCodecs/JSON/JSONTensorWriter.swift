@@ -1,3 +1,4 @@
+import CNumberText
 import TensorKernels
 
 /// Writes `{"dtype": ..., "shape": [...], "data": ...}` into one buffer allocated once at its largest size.
@@ -16,7 +17,7 @@ public enum JSONTensorWriter {
         let brackets = try bracketCount(shape: layout == .flat ? [count] : shape)
         let header = "{\"dtype\":\"\(dtype.rawValue)\",\"shape\":[\(shape.map(String.init).joined(separator: ","))],\"data\":"
         // Each nested array takes two brackets and at most one comma; each element its text and one comma.
-        let capacity = header.utf8.count + 1 + brackets * 3 + count * (ShortestDecimal.maxLength + 1)
+        let capacity = header.utf8.count + 1 + brackets * 3 + count * (ShortestDecimal.room(for: dtype) + 1)
         try CodecError.admitting(capacity, for: "the JSON answer", admit)
         return [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
             var cursor = buffer.baseAddress!
@@ -43,7 +44,7 @@ public enum JSONTensorWriter {
         dtype: DType, data: UnsafeRawBufferPointer, admit: MemoryAdmission = admitAnything
     ) throws(CodecError) -> [UInt8] {
         let count = data.count / dtype.itemSize
-        let capacity = 2 + count * (ShortestDecimal.maxLength + 1)
+        let capacity = 2 + count * (ShortestDecimal.room(for: dtype) + 1)
         try CodecError.admitting(capacity, for: "the JSON answer", admit)
         return [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
             var cursor = buffer.baseAddress!
@@ -96,6 +97,15 @@ public enum JSONTensorWriter {
             cursor += 1
             let length = dimensions.first!
             let inner = dimensions.dropFirst()
+            if inner.isEmpty && dtype == .float32 && length > 0 {
+                // The common row: one C loop, the printer inlined into it.
+                let source = data.baseAddress! + next * 4
+                cursor += tk_write_shortest_float32_row(source, length, cursor)
+                next += length
+                cursor.pointee = UInt8(ascii: "]")
+                cursor += 1
+                return
+            }
             for index in 0..<length {
                 if index > 0 {
                     cursor.pointee = UInt8(ascii: ",")

@@ -3,28 +3,34 @@ import TensorKernels
 
 /// The shortest decimal that reads back to the same value, per dtype, written into a caller's buffer.
 ///
-/// float32 and float64 use the Swift runtime's shortest round-trip printer (what `description` prints) without
-/// making a String per element. float16 and bfloat16 have only 65,536 values each: their texts are worked out at
+/// float32 uses our Schubfach (`tk_write_shortest_float32`), checked against the Swift runtime's printer for all
+/// 2^32 patterns; float64 uses that runtime printer (what `description` prints) without making a String per
+/// element. float16 and bfloat16 have only 65,536 values each: their texts are worked out at
 /// build time and looked up (`NarrowDigits`).
 enum ShortestDecimal {
-    /// Longest text any element can take ("-2.2250738585072014e-308" and "-Infinity" fit).
-    static let maxLength = 32
+    /// The bytes one element's text may take or touch while it is written: float32 18 (texts of at most 16,
+    /// written with fixed-size copies);
+    /// float16/bfloat16 a sign slot and a fixed 18-byte copy; float64 32, which the runtime's printer is handed.
+    /// Answers are allocated (and their memory admitted) at this size per element, so it is kept tight.
+    static func room(for dtype: DType) -> Int {
+        switch dtype {
+        case .float32: 18
+        case .float16, .bfloat16: 1 + NarrowDigits.textWidth
+        case .float64: float64Room
+        }
+    }
+
+    private static var float64Room: Int { 32 }
 
     static func write(float value: Float, to output: UnsafeMutablePointer<UInt8>) -> Int {
-        if !value.isFinite { return writeSpecial(Double(value), to: output) }
-        // This runtime's printers leave the positions of some '0' digits unwritten, expecting a buffer that
-        // already holds '0's; filling it first gives exactly `description`'s text (checked by a unit test).
-        output.initialize(repeating: UInt8(ascii: "0"), count: maxLength)
-        return output.withMemoryRebound(to: CChar.self, capacity: maxLength) {
-            swift_float32ToString($0, maxLength, value, false)
-        }
+        tk_write_shortest_float32(value, output)
     }
 
     static func write(double value: Double, to output: UnsafeMutablePointer<UInt8>) -> Int {
         if !value.isFinite { return writeSpecial(value, to: output) }
-        output.initialize(repeating: UInt8(ascii: "0"), count: maxLength)
-        return output.withMemoryRebound(to: CChar.self, capacity: maxLength) {
-            swift_float64ToString($0, maxLength, value, false)
+        output.initialize(repeating: UInt8(ascii: "0"), count: float64Room)
+        return output.withMemoryRebound(to: CChar.self, capacity: float64Room) {
+            swift_float64ToString($0, float64Room, value, false)
         }
     }
 
