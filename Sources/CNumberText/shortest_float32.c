@@ -100,23 +100,29 @@ static inline int digit_count(uint32_t n) {
            (n >= 10000000) + (n >= 100000000) + (n >= 1000000000);
 }
 
-/// The decimal digits of `n`, `count` of them, into `digits`, two at a time.
-static inline void write_digits(uint32_t n, int count, char *digits) {
-    static const char pairs[201] =
-        "0001020304050607080910111213141516171819202122232425262728293031323334353637383940414243444546474849"
-        "5051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899";
-    int index = count;
-    while (n >= 100) {
-        index -= 2;
-        memcpy(digits + index, pairs + 2 * (n % 100), 2);
-        n /= 100;
-    }
-    if (n >= 10) {
-        memcpy(digits + index - 2, pairs + 2 * n, 2);
-    } else {
-        digits[index - 1] = (char)('0' + n);
-    }
+/// Eight ASCII digits of n < 10^8, leading zeros included, the first digit in the lowest byte: both halves are
+/// split into pairs, then digits, in parallel lanes of one register (no stores and reloads of a digit buffer).
+static inline uint64_t eight_ascii_digits(uint32_t n) {
+    const uint64_t halves = (uint64_t)(n / 10000) | ((uint64_t)(n % 10000) << 32);
+    const uint64_t hundreds = ((halves * 10486) >> 20) & 0x0000007F0000007Fu;    // each lane / 100
+    const uint64_t pairs = ((halves - 100 * hundreds) << 16) + hundreds;           // 16-bit lanes, < 100
+    uint64_t tens = ((pairs * 103) >> 10) & 0x000F000F000F000Fu;                   // each lane / 10
+    tens += (pairs - 10 * tens) << 8;
+    return tens + 0x3030303030303030u;
 }
+
+/// The `count` (1...9) digits of `n` as 16 ASCII bytes, first digit lowest, padded with '0's.
+static inline u128 digit_text(uint32_t n, int count) {
+    const u128 zeros = ((u128)0x3030303030303030u << 64) | 0x3030303030303030u;
+    if (count == 9) {
+        const u128 rest = (u128)eight_ascii_digits(n % 100000000) << 8;
+        return (zeros << 72) | rest | (uint8_t)('0' + n / 100000000);
+    }
+    const int shift = 8 * (8 - count);
+    return ((u128)eight_ascii_digits(n) >> shift) | (zeros << (8 * count));
+}
+
+static inline void store8(uint8_t *at, uint64_t bytes) { memcpy(at, &bytes, 8); }
 
 static inline size_t write_shortest(float number, uint8_t *output) {
     uint32_t bits;
@@ -135,18 +141,17 @@ static inline size_t write_shortest(float number, uint8_t *output) {
         return (size_t)(cursor - output) + 3;
     }
     const decimal32 decimal = shortest(fraction, biased_exponent);
-    // The digits, most significant first, then '0's: every copy below has a fixed size (a variable one is a call
-    // to memcpy), which may write past the text but never past TK_SHORTEST_FLOAT32_ROOM bytes.
-    char digits[18];
-    memcpy(digits, "000000000000000000", 18);
+    // The digits, first digit lowest, then '0's. Every store below has a fixed size (a variable one is a call to
+    // memcpy); some write past the text, never past TK_SHORTEST_FLOAT32_ROOM bytes from `output`.
     const int count = digit_count(decimal.digits);
-    write_digits(decimal.digits, count, digits);
+    const u128 digits = digit_text(decimal.digits, count);
+    const uint64_t first8 = (uint64_t)digits;
     // value = 0.digits × 10^point; Swift switches to scientific below 10^-4 and above 2^24.
     const int point = decimal.exponent + count;
     if (point < -3 || (bits & 0x7FFFFFFF) > 0x4B800000) {
-        *cursor = (uint8_t)digits[0];
+        cursor[0] = (uint8_t)first8;
         cursor[1] = '.';
-        memcpy(cursor + 2, digits + 1, 8);
+        store8(cursor + 2, (uint64_t)(digits >> 8));
         cursor += count == 1 ? 1 : count + 1;
         int exponent = point - 1;
         cursor[0] = 'e';
@@ -158,19 +163,22 @@ static inline size_t write_shortest(float number, uint8_t *output) {
     }
     if (point <= 0) {
         // "0." and up to three zeros, then the digits (at most 9).
-        memcpy(cursor, "0.000000", 8);
+        store8(cursor, 0x3030303030302E30u);  // "0.000000"
         cursor += 2 - point;
-        memcpy(cursor, digits, 9);
+        store8(cursor, first8);
+        cursor[8] = (uint8_t)(digits >> 64);
         return (size_t)(cursor - output) + (size_t)count;
     }
     if (point < count) {
-        memcpy(cursor, digits, 9);
+        store8(cursor, first8);
+        cursor[8] = (uint8_t)(digits >> 64);
         cursor[point] = '.';
-        memcpy(cursor + point + 1, digits + point, 8);  // count - point <= 8 digits
+        store8(cursor + point + 1, (uint64_t)(digits >> (8 * point)));  // count - point <= 8 digits
         return (size_t)(cursor - output) + (size_t)count + 1;
     }
     // An integer below 2^24: the digits, the '0's up to the point (from the padding), and ".0".
-    memcpy(cursor, digits, 9);
+    store8(cursor, first8);
+    cursor[8] = (uint8_t)(digits >> 64);
     memcpy(cursor + point, ".0", 2);
     return (size_t)(cursor - output) + (size_t)point + 2;
 }

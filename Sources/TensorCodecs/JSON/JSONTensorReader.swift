@@ -17,9 +17,10 @@ public enum JSONTensorReader {
         return "unknown member \"\(key.prefix(32))\" at byte \(offset); the members are \(names)\(hint)"
     }
 
-    /// `admit` is asked for the decoded tensor's bytes, counted by the first pass, before they are allocated.
+    /// `admit` is asked for the decoded tensor's bytes, counted by the first pass, before they are allocated. A large
+    /// `data` value is read in pieces on `parallel`'s threads.
     public static func read(
-        _ body: UnsafeRawBufferPointer, admit: MemoryAdmission = admitAnything
+        _ body: UnsafeRawBufferPointer, admit: MemoryAdmission = admitAnything, parallel: ParallelPieces = .serial
     ) throws(CodecError) -> JSONTensorRequest {
         var scanner = JSONScanner(body)
         scanner.skipWhitespace()
@@ -52,7 +53,7 @@ public enum JSONTensorReader {
                 case "data":
                     scanner.skipWhitespace()
                     dataStart = scanner.index
-                    inferred = try DataStructure.scan(&scanner)
+                    inferred = try DataStructure.scan(&scanner, markEvery: parallel.pieceBytes(forText: body.count))
                 case "shape":
                     shape = try scanner.readIntegerArray(name: "shape")
                 case "dtype":
@@ -99,36 +100,61 @@ public enum JSONTensorReader {
             finalShape = inferred.shape
             layout = .nested
         }
-        let data = try readNumbers(body, from: dataStart, count: inferred.count, dtype: dtype, admit: admit)
+        let data = try readNumbers(
+            body, from: dataStart, count: inferred.count, dtype: dtype, admit: admit, marks: inferred.marks, parallel: parallel)
         return JSONTensorRequest(dtype: dtype, shape: finalShape, layout: layout, negativeSlope: slope, data: data)
     }
 
     /// Reads `count` numbers of a `data` value that starts at `start` (and was checked by `DataStructure.scan`) into
-    /// a new buffer of `dtype` elements.
+    /// a new buffer of `dtype` elements: in one piece, or from each of the first pass's `marks` at once on
+    /// `parallel`'s threads, each piece into its own part of the buffer.
     static func readNumbers(
-        _ body: UnsafeRawBufferPointer, from start: Int, count: Int, dtype: DType, admit: MemoryAdmission
+        _ body: UnsafeRawBufferPointer, from start: Int, count: Int, dtype: DType, admit: MemoryAdmission,
+        marks: [ReadingMark] = [], parallel: ParallelPieces = .serial
     ) throws(CodecError) -> [UInt8] {
         let byteCount = try TensorShape.byteCount(elements: count, itemSize: dtype.itemSize)
         try CodecError.admitting(byteCount, for: "the decoded tensor", admit)
+        let starts = [ReadingMark(index: start, element: 0, isAfterComma: false)] + (parallel.width > 1 ? marks : [])
         var failure: CodecError?
         let data = [UInt8](unsafeUninitializedCapacity: byteCount) { buffer, initialized in
-            do {
-                try fillNumbers(body, from: start, count: count, dtype: dtype, into: UnsafeMutableRawBufferPointer(buffer))
-                initialized = byteCount
-            } catch {
-                failure = error as? CodecError
-                initialized = 0
+            let output = UnsafeMutableRawBufferPointer(buffer)
+            if starts.count == 1 {
+                do throws(CodecError) {
+                    try fillNumbers(body, from: starts[0], until: nil, count: count, dtype: dtype, into: output)
+                } catch {
+                    failure = error
+                }
+            } else {
+                let errors = PieceSlots<CodecError>(count: starts.count)
+                let text = SharedBytes(base: UnsafeMutableRawPointer(mutating: body.baseAddress!))
+                let target = SharedBytes(base: output.baseAddress!)
+                let (textCount, outputCount) = (body.count, output.count)
+                parallel.run(starts.count) { piece in
+                    let body = UnsafeRawBufferPointer(start: text.base, count: textCount)
+                    let output = UnsafeMutableRawBufferPointer(start: target.base, count: outputCount)
+                    let end = piece + 1 < starts.count ? starts[piece + 1] : nil
+                    do throws(CodecError) {
+                        try fillNumbers(body, from: starts[piece], until: end, count: count, dtype: dtype, into: output)
+                    } catch {
+                        errors[piece] = error
+                    }
+                }
+                // The first error in the text is the one a serial read would have met.
+                failure = errors.values.lazy.compactMap { $0 }.first
             }
+            initialized = failure == nil ? byteCount : 0
         }
         if let failure { throw failure }
         return data
     }
 
-    /// Second pass: reads the numbers in order into `output`, checking each number's syntax and the separators
-    /// around it (the first pass has checked the brackets and counted the elements). The loop is C
-    /// (`tk_read_json_numbers`); the few numbers it leaves to the exact path are stored here.
+    /// Second pass, for the numbers from `mark` up to `end` (or to the last): reads them in order into `output`,
+    /// checking each number's syntax and the separators around it (the first pass has checked the brackets and
+    /// counted the elements). The loop is C (`tk_read_json_numbers`); the few numbers it leaves to the exact path
+    /// are stored here.
     private static func fillNumbers(
-        _ body: UnsafeRawBufferPointer, from start: Int, count: Int, dtype: DType, into output: UnsafeMutableRawBufferPointer
+        _ body: UnsafeRawBufferPointer, from mark: ReadingMark, until end: ReadingMark?, count: Int, dtype: DType,
+        into output: UnsafeMutableRawBufferPointer
     ) throws(CodecError) {
         guard count > 0 else { return }
         let element: Int32 = switch dtype {
@@ -138,9 +164,11 @@ public enum JSONTensorReader {
         case .bfloat16: Int32(TK_ELEMENT_BFLOAT16)
         }
         let bytes = body.baseAddress!.assumingMemoryBound(to: UInt8.self)
-        var cursor = tk_number_cursor(index: start, written: 0, expecting: UInt8(TK_EXPECT_VALUE_OR_CLOSE))
+        let expecting = mark.isAfterComma ? TK_EXPECT_VALUE : TK_EXPECT_VALUE_OR_CLOSE
+        var cursor = tk_number_cursor(index: mark.index, written: mark.element, expecting: UInt8(expecting))
+        let stopAt = end?.element ?? count
         while true {
-            let status = tk_read_json_numbers(bytes, body.count, count, element, output.baseAddress!, &cursor)
+            let status = tk_read_json_numbers(bytes, body.count, stopAt, element, output.baseAddress!, &cursor)
             if status == TK_NUMBERS_DONE { break }
             guard status == TK_NUMBERS_NEEDS_EXACT, let number = DecimalNumber.scan(body, at: cursor.index) else {
                 let expected = cursor.expecting == UInt8(TK_EXPECT_SEPARATOR) ? "',' or ']'" : "a number"
@@ -157,8 +185,23 @@ public enum JSONTensorReader {
             cursor.written += 1
             cursor.expecting = UInt8(TK_EXPECT_SEPARATOR)
         }
-        // After the last number only whitespace and the closing brackets may follow (or nothing, for a scalar).
         var index = cursor.index
+        if let end {
+            // Up to the next piece's start only what the first pass allows between numbers: whitespace, brackets
+            // (checked by it) and commas, and exactly the one comma a mark after a comma stands behind.
+            var commas = 0
+            while index < end.index {
+                switch body[index] {
+                case 0x20, 0x09, 0x0A, 0x0D, UInt8(ascii: "["), UInt8(ascii: "]"): break
+                case UInt8(ascii: ","): commas += 1
+                default: throw unexpected(body, at: index, "',' or ']'")
+                }
+                if end.isAfterComma && commas > 1 { throw unexpected(body, at: index, "a number") }
+                index += 1
+            }
+            return
+        }
+        // After the last number only whitespace and the closing brackets may follow (or nothing, for a scalar).
         while index < body.count, [0x20, 0x09, 0x0A, 0x0D].contains(body[index]) { index += 1 }
         guard index >= body.count || [UInt8(ascii: "]"), UInt8(ascii: ","), UInt8(ascii: "}")].contains(body[index]) else {
             throw unexpected(body, at: index, "',' or ']'")
@@ -170,87 +213,4 @@ public enum JSONTensorReader {
         scanner.index = index
         return scanner.error("expected \(expected) in data, found \(scanner.describeCurrent())")
     }
-}
-
-/// The shape and element count of a `data` value, found by the first pass.
-struct DataStructure {
-    var shape: [Int]
-    var count: Int
-
-    /// Scans a number or nested arrays of numbers; ragged or mixed nesting is an error naming the path.
-    static func scan(_ scanner: inout JSONScanner) throws(CodecError) -> DataStructure {
-        scanner.skipWhitespace()
-        if scanner.current != UInt8(ascii: "[") {
-            _ = try scanner.readNumber()
-            return DataStructure(shape: [], count: 1)
-        }
-        var path: [Int] = []
-        let shape = try scanArray(&scanner, path: &path)
-        return DataStructure(shape: shape, count: try TensorShape.elementCount(shape))
-    }
-
-    private static func scanArray(_ scanner: inout JSONScanner, path: inout [Int]) throws(CodecError) -> [Int] {
-        guard path.count < TensorShape.maxRank else {
-            throw CodecError.malformed("data\(label(path)) nests deeper than \(TensorShape.maxRank) dimensions")
-        }
-        scanner.index += 1  // '['
-        scanner.skipWhitespace()
-        if scanner.current == UInt8(ascii: "]") {
-            scanner.index += 1
-            return [0]
-        }
-        if scanner.current != UInt8(ascii: "[") { return [try scanNumbers(&scanner, path: &path)] }
-        var length = 0
-        var childShape: [Int]?
-        while true {
-            scanner.skipWhitespace()
-            path.append(length)
-            guard scanner.current == UInt8(ascii: "[") else {
-                throw CodecError.malformed("data\(label(path)) is ragged: expected an array, found \(scanner.describeCurrent())")
-            }
-            let shape = try scanArray(&scanner, path: &path)
-            if let childShape, childShape != shape {
-                throw CodecError.malformed("data\(label(path)) is ragged: expected shape \(childShape), found \(shape)")
-            }
-            childShape = shape
-            path.removeLast()
-            length += 1
-            scanner.skipWhitespace()
-            if scanner.current == UInt8(ascii: "]") {
-                scanner.index += 1
-                return [length] + (childShape ?? [])
-            }
-            try scanner.expect(UInt8(ascii: ","), "',' or ']' in data\(label(path))")
-        }
-    }
-
-    /// The innermost arrays hold the numbers. This pass only counts them, by their commas, many bytes at a time;
-    /// the second pass reads each number and checks the syntax between them. Anything that cannot be part of a
-    /// number list (a string, an object, a nested array) is reported here with its path.
-    private static func scanNumbers(_ scanner: inout JSONScanner, path: inout [Int]) throws(CodecError) -> Int {
-        var commas = 0
-        let stop = tk_json_count_commas(
-            scanner.bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), scanner.bytes.count, scanner.index, &commas)
-        guard stop < scanner.bytes.count else {
-            scanner.index = stop
-            throw scanner.error("expected ',' or ']' in data\(label(path)), found the end of the body")
-        }
-        guard scanner.bytes[stop] == UInt8(ascii: "]") else {
-            return try fail(&scanner, at: stop, path: &path, element: commas)
-        }
-        scanner.index = stop + 1
-        return commas + 1
-    }
-
-    private static func fail(_ scanner: inout JSONScanner, at index: Int, path: inout [Int], element: Int) throws(CodecError) -> Int {
-        scanner.index = index
-        path.append(element)
-        defer { path.removeLast() }
-        if scanner.current == UInt8(ascii: "[") {
-            throw CodecError.malformed("data\(label(path)) is ragged: expected a number, found an array")
-        }
-        throw CodecError.malformed("data\(label(path)) at byte \(index): expected a number, found \(scanner.describeCurrent())")
-    }
-
-    private static func label(_ path: [Int]) -> String { path.map { "[\($0)]" }.joined() }
 }

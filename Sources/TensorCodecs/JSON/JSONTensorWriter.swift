@@ -9,9 +9,10 @@ public enum JSONTensorWriter {
 
     /// The JSON answer for `count` elements of `dtype` at `data`, mirroring `layout`.
     /// `admit` is asked for the answer's largest size before it is allocated.
+    /// A large answer is written in pieces on `parallel`'s threads.
     public static func write(
         dtype: DType, shape: [Int], layout: TensorLayout, data: UnsafeRawBufferPointer,
-        admit: MemoryAdmission = admitAnything
+        admit: MemoryAdmission = admitAnything, parallel: ParallelPieces = .serial
     ) throws(CodecError) -> [UInt8] {
         let count = data.count / dtype.itemSize
         let brackets = try bracketCount(shape: layout == .flat ? [count] : shape)
@@ -25,13 +26,11 @@ public enum JSONTensorWriter {
                 cursor.pointee = byte
                 cursor += 1
             }
-            var writer = ElementWriter(dtype: dtype, data: data)
-            if layout == .flat {
-                writer.writeArray(dimensions: [count][...], to: &cursor)
-            } else if shape.isEmpty {
+            if layout == .nested && shape.isEmpty {
+                var writer = ElementWriter(dtype: dtype, data: data)
                 writer.writeNext(to: &cursor)
             } else {
-                writer.writeArray(dimensions: shape[...], to: &cursor)
+                writeArray(dtype: dtype, data: data, dimensions: layout == .flat ? [count] : shape, to: &cursor, parallel: parallel)
             }
             cursor.pointee = UInt8(ascii: "}")
             cursor += 1
@@ -41,15 +40,14 @@ public enum JSONTensorWriter {
 
     /// Just a flat JSON array of the elements, `[1.0,-0.01]`, for protocols that wrap it themselves.
     public static func flatArray(
-        dtype: DType, data: UnsafeRawBufferPointer, admit: MemoryAdmission = admitAnything
+        dtype: DType, data: UnsafeRawBufferPointer, admit: MemoryAdmission = admitAnything, parallel: ParallelPieces = .serial
     ) throws(CodecError) -> [UInt8] {
         let count = data.count / dtype.itemSize
         let capacity = 2 + count * (ShortestDecimal.room(for: dtype) + 1)
         try CodecError.admitting(capacity, for: "the JSON answer", admit)
         return [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
             var cursor = buffer.baseAddress!
-            var writer = ElementWriter(dtype: dtype, data: data)
-            writer.writeArray(dimensions: [count][...], to: &cursor)
+            writeArray(dtype: dtype, data: data, dimensions: [count], to: &cursor, parallel: parallel)
             initialized = cursor - buffer.baseAddress!
         }
     }
@@ -67,6 +65,67 @@ public enum JSONTensorWriter {
             if arrays == 0 { break }
         }
         return total
+    }
+
+    /// Writes the nested array of `dimensions` (at least one) at `cursor`. From two pieces' worth of elements (32 Ki
+    /// each), with threads to spare, the outermost dimension is split into pieces: each writes its sub-arrays into its own part of the
+    /// buffer, at the offset their largest size allows, and the pieces are then moved together. Every piece stays
+    /// inside its part, since the room per element and bracket counted for the buffer covers its longest text.
+    private static func writeArray(
+        dtype: DType, data: UnsafeRawBufferPointer, dimensions: [Int], to cursor: inout UnsafeMutablePointer<UInt8>,
+        parallel: ParallelPieces
+    ) {
+        let count = data.count / dtype.itemSize
+        let outer = dimensions[0]
+        guard parallel.width > 1, count >= 2 * parallel.pieceElements, outer >= 2 else {
+            var writer = ElementWriter(dtype: dtype, data: data)
+            writer.writeArray(dimensions: dimensions[...], to: &cursor)
+            return
+        }
+        let inner = Array(dimensions.dropFirst())
+        let elementsPerItem = count / outer
+        // Validated with the whole shape already: the inner shape has fewer brackets.
+        let bracketsPerItem = inner.isEmpty ? 0 : (try? bracketCount(shape: inner)) ?? 0
+        let bytesPerItem = elementsPerItem * (ShortestDecimal.room(for: dtype) + 1) + bracketsPerItem * 3
+        let pieces = min(outer, parallel.width * 4, count / parallel.pieceElements)
+        cursor.pointee = UInt8(ascii: "[")
+        cursor += 1
+        let regions = SharedBytes(base: UnsafeMutableRawPointer(cursor))
+        let source = SharedBytes(base: UnsafeMutableRawPointer(mutating: data.baseAddress!))
+        let lengths = PieceSlots<Int>(count: pieces)
+        let dataCount = data.count
+        parallel.run(pieces) { piece in
+            let items = outer * piece / pieces..<outer * (piece + 1) / pieces
+            let start = regions.base.assumingMemoryBound(to: UInt8.self) + items.lowerBound * bytesPerItem
+            var writer = ElementWriter(dtype: dtype, data: UnsafeRawBufferPointer(start: source.base, count: dataCount))
+            writer.next = items.lowerBound * elementsPerItem
+            var end = start
+            if inner.isEmpty {
+                writer.writeElements(items.count, to: &end)
+            } else {
+                for item in items {
+                    if item > items.lowerBound {
+                        end.pointee = UInt8(ascii: ",")
+                        end += 1
+                    }
+                    writer.writeArray(dimensions: inner[...], to: &end)
+                }
+            }
+            lengths[piece] = end - start
+        }
+        // Together, in order, with a comma between pieces; each moves down (never up), so the ranges never cross.
+        for piece in 0..<pieces {
+            if piece > 0 {
+                cursor.pointee = UInt8(ascii: ",")
+                cursor += 1
+            }
+            let start = regions.base.assumingMemoryBound(to: UInt8.self) + (outer * piece / pieces) * bytesPerItem
+            let length = lengths[piece]!
+            UnsafeMutableRawPointer(cursor).copyMemory(from: start, byteCount: length)  // memmove: may overlap
+            cursor += length
+        }
+        cursor.pointee = UInt8(ascii: "]")
+        cursor += 1
     }
 
     private struct ElementWriter {
@@ -92,26 +151,39 @@ public enum JSONTensorWriter {
             next += 1
         }
 
+        /// `count` elements separated by commas, no brackets.
+        mutating func writeElements(_ count: Int, to cursor: inout UnsafeMutablePointer<UInt8>) {
+            guard count > 0 else { return }
+            if dtype == .float32 {
+                // The common row: one C loop, the printer inlined into it.
+                cursor += tk_write_shortest_float32_row(data.baseAddress! + next * 4, count, cursor)
+                next += count
+                return
+            }
+            for index in 0..<count {
+                if index > 0 {
+                    cursor.pointee = UInt8(ascii: ",")
+                    cursor += 1
+                }
+                writeNext(to: &cursor)
+            }
+        }
+
         mutating func writeArray(dimensions: ArraySlice<Int>, to cursor: inout UnsafeMutablePointer<UInt8>) {
             cursor.pointee = UInt8(ascii: "[")
             cursor += 1
             let length = dimensions.first!
             let inner = dimensions.dropFirst()
-            if inner.isEmpty && dtype == .float32 && length > 0 {
-                // The common row: one C loop, the printer inlined into it.
-                let source = data.baseAddress! + next * 4
-                cursor += tk_write_shortest_float32_row(source, length, cursor)
-                next += length
-                cursor.pointee = UInt8(ascii: "]")
-                cursor += 1
-                return
-            }
-            for index in 0..<length {
-                if index > 0 {
-                    cursor.pointee = UInt8(ascii: ",")
-                    cursor += 1
+            if inner.isEmpty {
+                writeElements(length, to: &cursor)
+            } else {
+                for index in 0..<length {
+                    if index > 0 {
+                        cursor.pointee = UInt8(ascii: ",")
+                        cursor += 1
+                    }
+                    writeArray(dimensions: inner, to: &cursor)
                 }
-                if inner.isEmpty { writeNext(to: &cursor) } else { writeArray(dimensions: inner, to: &cursor) }
             }
             cursor.pointee = UInt8(ascii: "]")
             cursor += 1

@@ -48,12 +48,12 @@ package enum KServeEndpoint {
         return TensorPipeline(
             requestCoding: try RequestCoding.parse(head.headers),
             answerCoding: AcceptEncoding.preferredCoding(head.headers["accept-encoding"])
-        ) { body, _, admit in
+        ) { body, _, admit, _ in
             let request = try KServeInferRequestDecoder.decode(
                 UnsafeRawBufferPointer(body.bytes), headerLength: headerLength, admit: admit)
             let placement = try SharedMemoryPlacement(request, body: body, registry: sharedMemory, admit: admit)
             return TensorPipeline.Decoded(tensor: placement.tensor, slope: request.negativeSlope ?? LeakyReLU.defaultSlope) {
-                tensor, admit in
+                tensor, admit, _ in
                 try placement.finish(tensor)
                 return try answer(request, with: tensor, admit: admit)
             }

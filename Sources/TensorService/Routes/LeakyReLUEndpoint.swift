@@ -21,12 +21,12 @@ package enum LeakyReLUEndpoint {
         let querySlope = try querySlope(head)
         return TensorPipeline(
             requestCoding: requestCoding, answerCoding: AcceptEncoding.preferredCoding(head.headers["accept-encoding"])
-        ) { body, head, admit in
-            let (tensor, bodySlope) = try decode(body, format: requestFormat, headers: head.headers, admit: admit)
+        ) { body, head, admit, parallel in
+            let (tensor, bodySlope) = try decode(body, format: requestFormat, headers: head.headers, admit: admit, parallel: parallel)
             return TensorPipeline.Decoded(
                 tensor: tensor, slope: try resolveSlope(query: querySlope, body: bodySlope)
-            ) { tensor, admit in
-                var response = try answer(&tensor, in: answerFormat, admit: admit)
+            ) { tensor, admit, parallel in
+                var response = try answer(&tensor, in: answerFormat, admit: admit, parallel: parallel)
                 response.headers.append((name: "Vary", value: "Accept, Accept-Encoding"))
                 return response
             }
@@ -46,11 +46,12 @@ package enum LeakyReLUEndpoint {
 
     /// The body's tensor, read in place for raw and `.npy`; a JSON body may also carry `negative_slope`.
     static func decode(
-        _ body: ByteBuffer, format: TensorFormat, headers: HTTPHeaders, admit: @escaping MemoryAdmission
+        _ body: ByteBuffer, format: TensorFormat, headers: HTTPHeaders, admit: @escaping MemoryAdmission,
+        parallel: ParallelPieces = .serial
     ) throws(CodecError) -> (TensorBuffer, bodySlope: Double?) {
         switch format {
         case .json:
-            let decoded = try TensorBuffer.decodingJSON(UnsafeRawBufferPointer(body.bytes), admit: admit)
+            let decoded = try TensorBuffer.decodingJSON(UnsafeRawBufferPointer(body.bytes), admit: admit, parallel: parallel)
             return (decoded.tensor, decoded.negativeSlope)
         case .octetStream:
             return (try TensorBuffer(octet: TensorRegion(body: body), dtypeHeader: headers["x-tensor-dtype"], shapeHeader: headers["x-tensor-shape"]), nil)
@@ -60,7 +61,9 @@ package enum LeakyReLUEndpoint {
     }
 
     /// The computed tensor in `format`; `admit` is asked for a JSON answer's bytes or a reordering copy.
-    static func answer(_ tensor: inout TensorBuffer, in format: TensorFormat, admit: MemoryAdmission) throws(CodecError) -> HTTPResponse {
+    static func answer(
+        _ tensor: inout TensorBuffer, in format: TensorFormat, admit: MemoryAdmission, parallel: ParallelPieces = .serial
+    ) throws(CodecError) -> HTTPResponse {
         switch format {
         case .npy:
             let header = try tensor.npyHeader()
@@ -75,7 +78,7 @@ package enum LeakyReLUEndpoint {
                 ],
                 body: [tensor.bodySegment])
         case .json:
-            return HTTPResponse(status: 200, contentType: format.mediaType, body: try tensor.jsonDocument(admit: admit))
+            return HTTPResponse(status: 200, contentType: format.mediaType, body: try tensor.jsonDocument(admit: admit, parallel: parallel))
         }
     }
 

@@ -11,11 +11,14 @@ struct TensorPipeline: Sendable {
     struct Decoded {
         var tensor: TensorBuffer
         var slope: Double
-        var encode: (inout TensorBuffer, @escaping MemoryAdmission) throws -> HTTPResponse
+        var encode: (inout TensorBuffer, @escaping MemoryAdmission, ParallelPieces) throws -> HTTPResponse
     }
 
-    /// Reads the inflated body; `admit` is asked before the decoder allocates.
-    typealias Decode = @Sendable (_ body: ByteBuffer, _ head: HTTPRequestHead, _ admit: @escaping MemoryAdmission) throws -> Decoded
+    /// Reads the inflated body; `admit` is asked before the decoder allocates, and a large JSON document may be read
+    /// (and its answer written) in pieces on `parallel`, the worker pool.
+    typealias Decode = @Sendable (
+        _ body: ByteBuffer, _ head: HTTPRequestHead, _ admit: @escaping MemoryAdmission, _ parallel: ParallelPieces
+    ) throws -> Decoded
 
     /// The request body's `Content-Encoding` (nil: identity) and the answer's, from `Accept-Encoding`.
     var requestCoding: ContentCoding?
@@ -30,12 +33,13 @@ struct TensorPipeline: Sendable {
         var clock = PipelineTiming.now()
         let admit = request.admission
         let body = try RequestCoding.inflate(request.body, coding: requestCoding, limit: maxBodyBytes, admit: admit)
-        var decoded = try decode(body, request.head, admit)
+        let parallel = pool.parallelPieces
+        var decoded = try decode(body, request.head, admit, parallel)
         timing.input = PipelineTiming.lap(&clock)
         decoded.tensor.compute(slope: decoded.slope, pool: pool)
         timing.infer = PipelineTiming.lap(&clock)
         metrics.recordElements(decoded.tensor.dtype, count: decoded.tensor.count)
-        var response = try decoded.encode(&decoded.tensor, admit)
+        var response = try decoded.encode(&decoded.tensor, admit, parallel)
         AcceptEncoding.compress(&response, coding: answerCoding, admit: admit)
         timing.output = PipelineTiming.lap(&clock)
         return response
