@@ -57,21 +57,26 @@ TK_AVX512 void tk_avx512_f64(double *data, size_t count, double slope) {
 
 // 16 float16 lanes: widen, multiply only the lanes that are not positive (a merge-masked multiply), narrow with
 // round-to-nearest-even. A positive lane passes through unchanged: widening and narrowing back is exact, so no
-// separate blend with the input is needed.
+// separate blend with the input is needed. Which lanes are positive is read from the bits, on the integer side:
+// 0x0001...0x7C00 (up to +infinity) are exactly the patterns above zero, so `bits - 1` below 0x7C00 unsigned.
 TK_AVX512 static inline __m256i leaky_f16x16(__m256i raw, __m512 slope) {
     __m512 x = _mm512_cvtph_ps(raw);
-    __mmask16 not_positive = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_NGT_UQ);
+    __mmask16 not_positive = _mm256_cmpge_epu16_mask(_mm256_sub_epi16(raw, _mm256_set1_epi16(1)), _mm256_set1_epi16(0x7C00));
     return _mm512_cvtps_ph(_mm512_mask_mul_ps(x, not_positive, x, slope), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
 }
 
 TK_AVX512 void tk_avx512_f16(uint16_t *data, size_t count, float slope) {
     __m512 s = _mm512_set1_ps(slope);
     size_t i = 0;
-    for (; i + 32 <= count; i += 32) {
+    for (; i + 64 <= count; i += 64) {
         __m256i a = _mm256_loadu_si256((const __m256i *)(data + i));
         __m256i b = _mm256_loadu_si256((const __m256i *)(data + i + 16));
+        __m256i c = _mm256_loadu_si256((const __m256i *)(data + i + 32));
+        __m256i d = _mm256_loadu_si256((const __m256i *)(data + i + 48));
         _mm256_storeu_si256((__m256i *)(data + i), leaky_f16x16(a, s));
         _mm256_storeu_si256((__m256i *)(data + i + 16), leaky_f16x16(b, s));
+        _mm256_storeu_si256((__m256i *)(data + i + 32), leaky_f16x16(c, s));
+        _mm256_storeu_si256((__m256i *)(data + i + 48), leaky_f16x16(d, s));
     }
     for (; i < count; i += 16) {
         __mmask16 m = count - i >= 16 ? (__mmask16)0xffff : tail16(count - i);

@@ -30,3 +30,44 @@ enum Stopwatch {
         return best
     }
 }
+
+extension Stopwatch {
+    /// `reference` and `subject` timed in alternation, round by round, so a slow phase of the machine slows both:
+    /// the median over rounds of each one's seconds per call, and the median of the per-round ratios
+    /// reference/subject (above 1: the subject is faster).
+    static func paired(
+        rounds: Int = 15, secondsPerRound: Double = 0.01, reference: () -> Void, subject: () -> Void
+    ) -> (reference: Double, subject: Double, ratio: Double) {
+        reference()
+        subject()
+        var iterations = 1
+        while true {
+            let start = now()
+            for _ in 0..<iterations { reference() }
+            if now() - start >= secondsPerRound / 2 { break }
+            iterations *= 2
+        }
+        var referenceTimes: [Double] = [], subjectTimes: [Double] = [], ratios: [Double] = []
+        for round in 0..<rounds {
+            // Alternate which goes first, so neither always follows the other's cache state.
+            func time(_ body: () -> Void) -> Double {
+                let start = now()
+                for _ in 0..<iterations { body() }
+                return (now() - start) / Double(iterations)
+            }
+            var times = [0.0, 0.0]
+            if round % 2 == 0 {
+                times[0] = time(reference)
+                times[1] = time(subject)
+            } else {
+                times[1] = time(subject)
+                times[0] = time(reference)
+            }
+            referenceTimes.append(times[0])
+            subjectTimes.append(times[1])
+            ratios.append(times[0] / times[1])
+        }
+        func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+        return (median(referenceTimes), median(subjectTimes), median(ratios))
+    }
+}
