@@ -239,6 +239,39 @@ __attribute__((always_inline)) static inline uint64_t round_to_format(uint64_t h
     return pattern >= infinity ? infinity : pattern;
 }
 
+/// The pattern nearest to the 128-bit product (high, low) × 2^(scale + 64), if the upper end of its interval,
+/// (high, low) + addend, must round the same: true then. Checking which bits the addition can reach is cheaper than
+/// rounding the upper end too: without a carry out of `low`, only the sticky bit could change, and only if the
+/// lower end's were all zero; with one, only a run of ones through every bit below the rounding bit carries into it.
+__attribute__((always_inline)) static inline bool round_interval(uint64_t high, uint64_t low, uint64_t addend, int64_t scale,
+                                                                 tk_binary_format format, uint64_t *pattern) {
+    const int64_t precision = format.fraction_bits + 1;
+    const int64_t bias = ((int64_t)1 << (format.exponent_bits - 1)) - 1;
+    const int64_t min_exponent = 1 - bias;
+    const uint64_t infinity = (((uint64_t)1 << format.exponent_bits) - 1) << format.fraction_bits;
+
+    const int64_t top = 62 + (int64_t)(high >> 63);
+    const int64_t exponent = 128 + top + scale;
+    if (exponent > bias) {
+        *pattern = infinity;  // and the upper end is larger still
+        return true;
+    }
+    const int64_t kept = exponent >= min_exponent ? precision : precision - (min_exponent - exponent);
+    if (kept <= 0) return false;  // near zero: left to rounding both ends
+    const int64_t round_bit = top - kept;
+    const uint64_t below = ((uint64_t)1 << round_bit) - 1;
+    const int carries = low + addend < low;
+    if (carries ? (high & below) == below : (low == 0 && (high & below) == 0)) return false;
+    const uint64_t significand = high >> (round_bit + 1);
+    const uint64_t half = (high >> round_bit) & 1;
+    const int sticky = (high & below) != 0 || low != 0;
+    const uint64_t rounded = significand + (half & (uint64_t)(sticky | (int)(significand & 1)));
+    const int64_t biased_place = exponent >= min_exponent ? exponent - min_exponent : 0;
+    const uint64_t result = ((uint64_t)biased_place << format.fraction_bits) + rounded;
+    *pattern = result >= infinity ? infinity : result;
+    return true;
+}
+
 /// The pattern nearest to digits × power, with the power's approximation taken as it is (`upper` false) or one unit
 /// higher (`upper` true), which bound the exact product from below and above.
 __attribute__((always_inline)) static inline uint64_t round_product(uint64_t digits, const tk_power_of_ten *power, int upper, tk_binary_format format) {
@@ -283,15 +316,9 @@ __attribute__((always_inline)) static inline bool decimal_to_binary(uint64_t dig
         // which decides nearly every decimal for every format.
         const int leading_zeros = __builtin_clzll(digits);
         const uint64_t normalized = digits << leading_zeros;
-        const u128 product = (u128)normalized * power->high;
-        const u128 upper = product + normalized;  // (high + 1) × normalized: cannot wrap, high + 1 <= 2^64
+        const u128 product = (u128)normalized * power->high;  // the exact one is below (high + 1) × normalized
         const int64_t scale = (int64_t)power->exponent - leading_zeros;
-        const uint64_t below = round_to_format((uint64_t)(product >> 64), (uint64_t)product, 0, scale, format);
-        const uint64_t above = round_to_format((uint64_t)(upper >> 64), (uint64_t)upper, 0, scale, format);
-        if (below == above) {
-            *pattern = below;
-            return true;
-        }
+        if (round_interval((uint64_t)(product >> 64), (uint64_t)product, normalized, scale, format, pattern)) return true;
     }
     const uint64_t below = round_product(digits, power, 0, format);
     if (power->is_exact && !is_truncated) {
