@@ -79,7 +79,9 @@ let package = Package(
         ),
         .target(
             name: "TensorTestSupport",
-            dependencies: ["TensorKernels", "TensorHTTP", "TensorService", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "TensorKernels", "TensorCodecs", "TensorHTTP", "TensorService", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import TensorCodecs
 
 /// An IEEE binary format by its field widths, for decimal-reading tests that cover all four dtypes alike.
 public struct BinaryFormat: Sendable, Equatable, CustomStringConvertible {
@@ -82,38 +83,58 @@ public struct DecimalCorpus {
     }
 
     /// A random positive pattern's midpoint with its successor, exactly (`offsetDigits` nil), or a unit in the
-    /// `offsetDigits`-th digit past the exact expansion above or below it.
+    /// `offsetDigits + 1`-th digit past the exact expansion above or below it.
     mutating func nearMidpoint(offsetDigits: Int?) -> DecimalCase {
         let finiteCount = format.infinityPattern
         // Half the time a small pattern, where subnormals and their midpoints live.
         let pattern = generator.next() % 2 == 0 ? generator.next() % finiteCount : generator.next() % (1 << UInt64(format.fractionBits + 2))
-        let (significand, exponent) = format.integerForm(pattern == 0 ? 1 : pattern)
-        let base = pattern == 0 ? 1 : pattern
-        // midpoint = (2·significand + 1) × 2^(exponent − 1), written exactly as integer digits × 10^decimalExponent.
-        var digits = BigDecimalDigits(UInt64(2 * significand + 1))
-        var decimalExponent = 0
-        if exponent - 1 >= 0 {
-            digits.multiply(byPowerOf: 2, exponent - 1)
-        } else {
-            digits.multiply(byPowerOf: 5, 1 - exponent)
-            decimalExponent = exponent - 1
-        }
-        let exact = digits.decimalString
-        let isBelowInfinity = base + 1 <= finiteCount
+        let base = max(pattern, 1)
+        let exact = format.midpointText(after: base)
         guard let offsetDigits else {
-            // Ties to even.
-            let expected = base & 1 == 0 ? base : (isBelowInfinity ? base + 1 : finiteCount)
-            return DecimalCase(text: exact + "e" + String(decimalExponent), expected: expected)
+            // Ties to even; the largest finite value's midpoint rounds to infinity.
+            return DecimalCase(text: exact, expected: base & 1 == 0 ? base : base + 1)
         }
         let above = generator.next() % 2 == 0
-        let zeros = String(repeating: "0", count: offsetDigits)
-        let nines = String(repeating: "9", count: offsetDigits + 1)
-        let shifted = decimalExponent - offsetDigits - 1
-        if above {
-            return DecimalCase(text: exact + zeros + "1e" + String(shifted), expected: base + 1)
+        return DecimalCase(text: DecimalText.nudged(exact, up: above, places: offsetDigits + 1), expected: above ? base + 1 : base)
+    }
+}
+
+extension BinaryFormat {
+    /// The midpoint between the positive `pattern` and the next one up (infinity after the largest), exactly, as
+    /// `digitse±exponent`: (2·significand + 1) × 2^(exponent − 1) = (2·significand + 1) × 5^(1 − exponent) × 10^(exponent − 1).
+    public func midpointText(after pattern: UInt64) -> String {
+        let (significand, exponent) = integerForm(pattern)
+        var digits = BigDecimalDigits(2 * significand + 1)
+        if exponent - 1 >= 0 {
+            digits.multiply(byPowerOf: 2, exponent - 1)
+            return digits.decimalString + "e0"
         }
-        let lower = BigDecimalDigits.decrement(exact)
-        return DecimalCase(text: (lower == "0" ? "" : lower) + nines + "e" + String(shifted), expected: base)
+        digits.multiply(byPowerOf: 5, 1 - exponent)
+        return digits.decimalString + "e" + String(exponent - 1)
+    }
+}
+
+/// Decimal texts of the form `digitse±exponent`.
+public enum DecimalText {
+    /// One unit in the `places`-th digit past the last of `exact`, added or taken away.
+    public static func nudged(_ exact: String, up: Bool, places: Int) -> String {
+        let parts = exact.split(separator: "e")
+        let exponent = String(Int(parts[1])! - places)
+        if up { return parts[0] + String(repeating: "0", count: places - 1) + "1e" + exponent }
+        return BigDecimalDigits.decrement(parts[0] + String(repeating: "0", count: places)) + "e" + exponent
+    }
+}
+
+/// The patterns (sign bit clear) `texts` read as through the JSON reader, as a request's `data` of `format`.
+public func readDecimalPatterns(_ texts: [String], format: BinaryFormat) throws -> [UInt64] {
+    let document = "{\"dtype\":\"\(format.name)\",\"data\":[\(texts.joined(separator: ","))]}"
+    let request = try Array(document.utf8).withUnsafeBytes { try JSONTensorReader.read($0) }
+    return request.data.withUnsafeBytes { raw in
+        switch format.fractionBits {
+        case 52: raw.bindMemory(to: UInt64.self).map { $0 }
+        case 23: raw.bindMemory(to: UInt32.self).map { UInt64($0) }
+        default: raw.bindMemory(to: UInt16.self).map { UInt64($0) }
+        }
     }
 }
 
@@ -178,7 +199,7 @@ public enum ReferenceDecimal {
 }
 
 /// A non-negative integer in base 10^9 limbs, for writing midpoints exactly.
-struct BigDecimalDigits {
+public struct BigDecimalDigits {
     private var limbs: [UInt64]  // least significant first, each below 10^9
 
     init(_ value: UInt64) {

@@ -25,7 +25,7 @@ struct VerifyDecimalsBench: ParsableCommand {
             let start = Stopwatch.now()
             while checked < count {
                 let cases = (0..<min(100_000, count - checked)).map { _ in corpus.next() }
-                mismatches += try decimalMismatches(cases, format: format) { try Self.read($0, format: format) }
+                mismatches += try decimalMismatches(cases, format: format) { try readDecimalPatterns($0, format: format) }
                 checked += cases.count
             }
             print("\(format.name): \(checked) decimals, \(mismatches.count) mismatches (\(String(format: "%.0f", Stopwatch.now() - start)) s)")
@@ -33,17 +33,5 @@ struct VerifyDecimalsBench: ParsableCommand {
             failed = failed || !mismatches.isEmpty
         }
         if failed { throw ExitCode.failure }
-    }
-
-    static func read(_ texts: [String], format: BinaryFormat) throws -> [UInt64] {
-        let document = "{\"dtype\":\"\(format.name)\",\"data\":[\(texts.joined(separator: ","))]}"
-        let request = try Array(document.utf8).withUnsafeBytes { try JSONTensorReader.read($0) }
-        return request.data.withUnsafeBytes { raw in
-            switch format.fractionBits {
-            case 52: raw.bindMemory(to: UInt64.self).map { $0 }
-            case 23: raw.bindMemory(to: UInt32.self).map { UInt64($0) }
-            default: raw.bindMemory(to: UInt16.self).map { UInt64($0) }
-            }
-        }
     }
 }
