@@ -208,35 +208,57 @@ static inline bool scan_decimal(const uint8_t *bytes, size_t length, size_t star
 // MARK: - Rounding
 // Decimal to binary floating point, correctly rounded, after Eisel and Lemire (Lemire, "Number Parsing at a
 // Gigabyte per Second", 2021): the decimal's digits times a 128-bit approximation of its power of ten gives the
-// value's leading bits. The approximation is at most one unit low, so the exact product lies in [P, P + W): rounding
-// both ends and finding the same pattern proves it is the answer, with no case analysis to trust; where they differ
-// (an exact tie with a negative power, or digits cut off right at a rounding boundary), the caller decides exactly.
+// value's leading bits. The approximation is at most one unit low, so the exact product lies in [P, P + W): finding
+// that the whole interval rounds to one pattern proves it is the answer, with no case analysis to trust; where it
+// does not (an exact tie with a negative power, or digits cut off right at a rounding boundary), the caller
+// decides exactly.
 // One routine serves all four formats, so float16 and bfloat16 are rounded once, straight from the decimal.
 typedef unsigned __int128 u128;
 
+/// Where a value falls in `format`: its leading bit is bit 62 or 63 of `high`, the top word of a 192-bit integer
+/// whose value is multiplied by 2^scale. `kept` is how many bits the pattern keeps (fewer below the normal range;
+/// none or less means below half the smallest subnormal), `round_bit` the first bit of `high` it drops.
+typedef struct {
+    int64_t exponent;  // value in [2^exponent, 2^(exponent + 1))
+    int64_t kept;
+    int64_t round_bit;
+    int64_t bias;
+    uint64_t infinity;
+} rounding_place;
+
+__attribute__((always_inline)) static inline rounding_place locate(uint64_t high, int64_t scale, tk_binary_format format) {
+    rounding_place place;
+    place.bias = ((int64_t)1 << (format.exponent_bits - 1)) - 1;
+    place.infinity = (((uint64_t)1 << format.exponent_bits) - 1) << format.fraction_bits;
+    const int64_t top = 62 + (int64_t)(high >> 63);
+    const int64_t min_exponent = 1 - place.bias;
+    place.exponent = 128 + top + scale;
+    place.kept = format.fraction_bits + 1 - (place.exponent >= min_exponent ? 0 : min_exponent - place.exponent);
+    place.round_bit = top - place.kept;  // >= 9 when kept >= 0: precision is at most 53
+    return place;
+}
+
+/// The pattern for a located value with 0 <= kept and exponent <= bias; `sticky_below` says whether any bit below
+/// `high` is set. Ties round to even. Adding the significand (leading bit included) to the biased exponent's
+/// place carries correctly from subnormal to normal, from one binade to the next, and to infinity.
+__attribute__((always_inline)) static inline uint64_t round_located(uint64_t high, int sticky_below, rounding_place place,
+                                                                    tk_binary_format format) {
+    const uint64_t significand = place.kept == 0 ? 0 : high >> (place.round_bit + 1);
+    const uint64_t half = (high >> place.round_bit) & 1;
+    const int sticky = (high & (((uint64_t)1 << place.round_bit) - 1)) != 0 || sticky_below;
+    const uint64_t rounded = significand + (half & (uint64_t)(sticky | (int)(significand & 1)));
+    const int64_t min_exponent = 1 - place.bias;
+    const int64_t biased_place = place.exponent >= min_exponent ? place.exponent - min_exponent : 0;
+    const uint64_t pattern = ((uint64_t)biased_place << format.fraction_bits) + rounded;
+    return pattern >= place.infinity ? place.infinity : pattern;
+}
+
 /// The pattern nearest to the 192-bit integer (high, middle, low) × 2^scale, which must have bit 190 or 191 set.
 __attribute__((always_inline)) static inline uint64_t round_to_format(uint64_t high, uint64_t middle, uint64_t low, int64_t scale, tk_binary_format format) {
-    const int64_t precision = format.fraction_bits + 1;
-    const int64_t bias = ((int64_t)1 << (format.exponent_bits - 1)) - 1;
-    const int64_t min_exponent = 1 - bias;
-    const uint64_t infinity = (((uint64_t)1 << format.exponent_bits) - 1) << format.fraction_bits;
-
-    const int64_t top = 62 + (int64_t)(high >> 63);  // the leading bit, within `high`
-    const int64_t exponent = 128 + top + scale;     // value in [2^exponent, 2^(exponent + 1))
-    if (exponent > bias) return infinity;
-    // Below the normal range the pattern keeps fewer bits; none at all means below half the smallest subnormal.
-    const int64_t kept = exponent >= min_exponent ? precision : precision - (min_exponent - exponent);
-    if (kept < 0) return 0;
-    const int64_t round_bit = top - kept;  // >= 9: precision is at most 53
-    const uint64_t significand = kept == 0 ? 0 : high >> (round_bit + 1);
-    const uint64_t half = (high >> round_bit) & 1;
-    const int sticky = (high & (((uint64_t)1 << round_bit) - 1)) != 0 || middle != 0 || low != 0;
-    const uint64_t rounded = significand + (half & (uint64_t)(sticky | (int)(significand & 1)));
-    // Adding the significand (leading bit included) to the biased exponent's place carries correctly from
-    // subnormal to normal and from one binade to the next.
-    const int64_t biased_place = exponent >= min_exponent ? exponent - min_exponent : 0;
-    const uint64_t pattern = ((uint64_t)biased_place << format.fraction_bits) + rounded;
-    return pattern >= infinity ? infinity : pattern;
+    const rounding_place place = locate(high, scale, format);
+    if (place.exponent > place.bias) return place.infinity;
+    if (place.kept < 0) return 0;
+    return round_located(high, middle != 0 || low != 0, place, format);
 }
 
 /// The pattern nearest to the 128-bit product (high, low) × 2^(scale + 64), if the upper end of its interval,
@@ -245,30 +267,16 @@ __attribute__((always_inline)) static inline uint64_t round_to_format(uint64_t h
 /// lower end's were all zero; with one, only a run of ones through every bit below the rounding bit carries into it.
 __attribute__((always_inline)) static inline bool round_interval(uint64_t high, uint64_t low, uint64_t addend, int64_t scale,
                                                                  tk_binary_format format, uint64_t *pattern) {
-    const int64_t precision = format.fraction_bits + 1;
-    const int64_t bias = ((int64_t)1 << (format.exponent_bits - 1)) - 1;
-    const int64_t min_exponent = 1 - bias;
-    const uint64_t infinity = (((uint64_t)1 << format.exponent_bits) - 1) << format.fraction_bits;
-
-    const int64_t top = 62 + (int64_t)(high >> 63);
-    const int64_t exponent = 128 + top + scale;
-    if (exponent > bias) {
-        *pattern = infinity;  // and the upper end is larger still
+    const rounding_place place = locate(high, scale, format);
+    if (place.exponent > place.bias) {
+        *pattern = place.infinity;  // and the upper end is larger still
         return true;
     }
-    const int64_t kept = exponent >= min_exponent ? precision : precision - (min_exponent - exponent);
-    if (kept <= 0) return false;  // near zero: left to rounding both ends
-    const int64_t round_bit = top - kept;
-    const uint64_t below = ((uint64_t)1 << round_bit) - 1;
+    if (place.kept <= 0) return false;  // near zero: left to rounding both ends
+    const uint64_t below = ((uint64_t)1 << place.round_bit) - 1;
     const int carries = low + addend < low;
     if (carries ? (high & below) == below : (low == 0 && (high & below) == 0)) return false;
-    const uint64_t significand = high >> (round_bit + 1);
-    const uint64_t half = (high >> round_bit) & 1;
-    const int sticky = (high & below) != 0 || low != 0;
-    const uint64_t rounded = significand + (half & (uint64_t)(sticky | (int)(significand & 1)));
-    const int64_t biased_place = exponent >= min_exponent ? exponent - min_exponent : 0;
-    const uint64_t result = ((uint64_t)biased_place << format.fraction_bits) + rounded;
-    *pattern = result >= infinity ? infinity : result;
+    *pattern = round_located(high, low != 0, place, format);
     return true;
 }
 

@@ -71,14 +71,13 @@ struct KernelBench: ParsableCommand {
             reference: { ScaleLoop.apply(dtype, to: buffer, count: count, factor: -1, path: path) },
             subject: { LeakyReLU.apply(dtype, to: buffer, count: count, slope: slope, path: path) })
         let isNarrow = dtype == .float16 || dtype == .bfloat16
-        let (referenceSeconds, referenceRatio) = isNarrow
-            ? { () -> (Double, Double) in
-                let pair = Stopwatch.paired(
-                    reference: { ScaleLoop.applyConverting(dtype, to: buffer, count: count, factor: -1, path: path) },
-                    subject: { LeakyReLU.apply(dtype, to: buffer, count: count, slope: slope, path: path) })
-                return (pair.reference, pair.ratio)
-            }()
-            : (scaleSeconds, scaleRatio)
+        var (referenceSeconds, referenceRatio) = (scaleSeconds, scaleRatio)
+        if isNarrow {
+            let pair = Stopwatch.paired(
+                reference: { ScaleLoop.applyConverting(dtype, to: buffer, count: count, factor: -1, path: path) },
+                subject: { LeakyReLU.apply(dtype, to: buffer, count: count, slope: slope, path: path) })
+            (referenceSeconds, referenceRatio) = (pair.reference, pair.ratio)
+        }
         let plan = ChunkPlan(count: count, itemSize: dtype.itemSize, maxPieces: pool.threadCount * 4)
         let shared = BenchBuffer(base: buffer)
         let parallelScale = Stopwatch.secondsPerCall {

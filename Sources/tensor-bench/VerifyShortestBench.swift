@@ -2,6 +2,7 @@ import ArgumentParser
 import CNumberText
 import Dispatch
 import Foundation
+import Synchronization
 import TensorCodecs
 import TensorKernels
 import TensorTestSupport
@@ -59,7 +60,7 @@ struct VerifyShortestBench: ParsableCommand {
     /// True when some finite float32 prints differently from the runtime's shortest printer.
     static func compareEveryFloat32() -> Bool {
         let slices = 256
-        let differing = Mutexed(0)
+        let differing = Atomic<Int>(0)
         let start = Stopwatch.now()
         DispatchQueue.concurrentPerform(iterations: slices) { slice in
             var ours = [UInt8](repeating: 0, count: 32), theirs = [CChar](repeating: 0, count: 32)
@@ -77,30 +78,9 @@ struct VerifyShortestBench: ParsableCommand {
                     found += 1
                 }
             }
-            differing.add(found)
+            differing.add(found, ordering: .relaxed)
         }
-        print("float32: all 2^32 patterns compared with the runtime's printer, \(differing.value) differ (\(String(format: "%.0f", Stopwatch.now() - start)) s)")
-        return differing.value > 0
-    }
-}
-
-/// A counter the concurrent slices add to.
-final class Mutexed: @unchecked Sendable {
-    // Guarded by `lock`.
-    private var total: Int
-    private let lock = NSLock()
-
-    init(_ total: Int) { self.total = total }
-
-    func add(_ amount: Int) {
-        lock.lock()
-        total += amount
-        lock.unlock()
-    }
-
-    var value: Int {
-        lock.lock()
-        defer { lock.unlock() }
-        return total
+        print("float32: all 2^32 patterns compared with the runtime's printer, \(differing.load(ordering: .relaxed)) differ (\(String(format: "%.0f", Stopwatch.now() - start)) s)")
+        return differing.load(ordering: .relaxed) > 0
     }
 }

@@ -36,44 +36,4 @@ extension DecimalNumber {
         number.text = start..<scanned.end
         return number
     }
-
-    /// The end of a valid number (or NaN/Infinity token) at `start`, without reading its value; nil if none.
-    /// The first pass over `data` only needs the syntax, so it skips the digit arithmetic.
-    static func end(in bytes: UnsafeRawBufferPointer, at start: Int) -> Int? {
-        var index = start
-        let end = bytes.count
-        if index < end && bytes[index] == UInt8(ascii: "-") { index += 1 }
-        guard index < end else { return nil }
-        let first = bytes[index]
-        if !isDigit(first) {
-            if first == UInt8(ascii: "I") && matches("Infinity", bytes, at: index) { return index + 8 }
-            if first == UInt8(ascii: "N") && index == start && matches("NaN", bytes, at: index) { return index + 3 }
-            return nil
-        }
-        index += 1
-        if first != UInt8(ascii: "0") {
-            while index < end && isDigit(bytes[index]) { index += 1 }
-        }
-        if index < end && bytes[index] == UInt8(ascii: ".") {
-            index += 1
-            guard index < end && isDigit(bytes[index]) else { return nil }
-            while index < end && isDigit(bytes[index]) { index += 1 }
-        }
-        if index < end && (bytes[index] | 0x20) == UInt8(ascii: "e") {
-            index += 1
-            if index < end && (bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-")) { index += 1 }
-            guard index < end && isDigit(bytes[index]) else { return nil }
-            while index < end && isDigit(bytes[index]) { index += 1 }
-        }
-        return index
-    }
-
-    private static func matches(_ token: StaticString, _ bytes: UnsafeRawBufferPointer, at index: Int) -> Bool {
-        let count = token.utf8CodeUnitCount
-        guard index + count <= bytes.count else { return false }
-        for offset in 0..<count where bytes[index + offset] != token.utf8Start[offset] { return false }
-        return true
-    }
-
-    @inline(__always) static func isDigit(_ byte: UInt8) -> Bool { byte &- 0x30 < 10 }
 }
