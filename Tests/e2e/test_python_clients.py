@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import requests
 
+from conftest import start_server
 from reference import bfloat16_to_float32, float32_to_bfloat16, leaky_relu, same_values
 
 DTYPES = ["float16", "float32", "float64"]
@@ -97,3 +98,41 @@ def test_errors_are_problem_json(base_url):
     problem = response.json()
     assert problem["status"] == 400 and "ragged" in problem["detail"]
     assert requests.get(f"{base_url}/healthz").status_code == 200
+
+
+@pytest.fixture(scope="module")
+def four_workers():
+    """A server with workers to spare, so large JSON documents are read and written in pieces."""
+    running = start_server("--workers", "4")
+    yield running.url
+    assert running.stop() == 0
+
+
+@pytest.mark.parametrize("dtype, shape", [("float32", (300_000,)), ("float16", (600, 500)), ("float64", (3, 200, 300))])
+def test_large_json_in_pieces_matches_numpy(four_workers, dtype, shape):
+    x = sample(shape, dtype, seed=5)
+    body = json.dumps({"data": x.tolist(), "dtype": dtype})
+    assert len(body) > 2 << 20, "large enough to be read and answered in pieces"
+    response = requests.post(f"{four_workers}/ops/leaky_relu", data=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 200, response.text[:200]
+    y = np.array(response.json()["data"], dtype=dtype)
+    assert y.shape == shape
+    assert same_values(y, leaky_relu(x, 0.01, dtype))
+
+
+@pytest.mark.parametrize("damage", ["x", ",,", " ]", "1.5.5"])
+def test_large_json_error_in_a_later_piece_is_reported_where_it_is(four_workers, damage):
+    numbers = [json.dumps(v) for v in sample((200_000,), "float64", seed=6).tolist()]
+    head = '{"dtype": "float32", "data": [' + ",".join(numbers[:150_000]) + ","
+    body = head + damage + ",".join(numbers[150_000:]) + "]}"
+    response = requests.post(f"{four_workers}/ops/leaky_relu", data=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert response.headers["Content-Type"] == "application/problem+json"
+    detail = response.json()["detail"]
+    # The first wrong byte is in the damage, three quarters into the text: the piece that holds it says so.
+    start = len(head)
+    offset = int(detail.split("malformed JSON at byte ")[1].split(":")[0])
+    assert start <= offset <= start + len(damage), detail
+    good = json.dumps({"data": [-2.0, 1.0]})
+    answer = requests.post(f"{four_workers}/ops/leaky_relu", data=good, headers={"Content-Type": "application/json"})
+    assert answer.status_code == 200 and answer.json()["data"] == [-0.02, 1.0]
