@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Writes Sources/CNumberText/powers_of_ten.c: 10^q for q in [-342, 308] as a 128-bit significand and a power of two,
-for reading decimals; and 10^e for e in [-31, 45] as a 64-bit significand rounded up, for writing float32 shortest.
+for reading decimals; and 10^e rounded up, as a 64-bit significand for e in [-31, 45] and a 128-bit one for e in
+[-292, 324], for writing float32 and float64 shortest (the ranges Schubfach's -k takes for each format).
 
 For each q, 10^q = (T + d) * 2^B with 0 <= d < 1, T having its top bit (bit 127) set: T is 10^q's first 128 bits,
 rounded down. Where 10^q's significand fits in 128 bits (q in 0...55), d is 0 and the product with T is exact. The
@@ -28,18 +29,18 @@ def entry(q):
     return significand, -shift, False
 
 
-def rounded_up_64(e):
-    """ceil(10^e / 2^r) with r = floor(log2(10^e)) - 63, so it lies in [2^63, 2^64]."""
+def rounded_up(e, bits):
+    """ceil(10^e / 2^r) with r = floor(log2(10^e)) - (bits - 1), so it lies in [2^(bits-1), 2^bits)."""
     if e >= 0:
         value, divisor = 10**e, 1
     else:
         value, divisor = 1, 10**-e
-    r = (value.bit_length() - 1 if e >= 0 else -((divisor - 1).bit_length())) - 63
+    r = (value.bit_length() - 1 if e >= 0 else -((divisor - 1).bit_length())) - (bits - 1)
     # value/divisor = 10^e; scale by 2^-r exactly with integers, then round up.
     numerator = value << -r if r < 0 else value
     denominator = divisor << r if r > 0 else divisor
     result = -(-numerator // denominator)
-    assert 1 << 63 <= result < 1 << 64, e
+    assert 1 << (bits - 1) <= result < 1 << bits, e
     return result
 
 
@@ -61,7 +62,14 @@ def source():
     lines.append("// ceil(10^e / 2^r), r = floor(log2 10^e) - 63, for e = TK_SHORTEST32_POWER_SMALLEST + index.")
     lines.append("const uint64_t tk_shortest32_powers[TK_SHORTEST32_POWER_LARGEST - TK_SHORTEST32_POWER_SMALLEST + 1] = {")
     for e in range(-31, 46):
-        lines.append(f"    0x{rounded_up_64(e):016x}u, // 1e{e}")
+        lines.append(f"    0x{rounded_up(e, 64):016x}u, // 1e{e}")
+    lines.append("};")
+    lines.append("")
+    lines.append("// ceil(10^e / 2^r), r = floor(log2 10^e) - 127, as {high, low}, for e = TK_SHORTEST64_POWER_SMALLEST + index.")
+    lines.append("const tk_uint128 tk_shortest64_powers[TK_SHORTEST64_POWER_LARGEST - TK_SHORTEST64_POWER_SMALLEST + 1] = {")
+    for e in range(-292, 325):
+        value = rounded_up(e, 128)
+        lines.append(f"    {{0x{value >> 64:016x}u, 0x{value & (2**64 - 1):016x}u}}, // 1e{e}")
     lines.append("};")
     return "\n".join(lines) + "\n"
 

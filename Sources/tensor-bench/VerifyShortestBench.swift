@@ -8,8 +8,10 @@ import TensorKernels
 import TensorTestSupport
 
 /// `tensor-bench verify-shortest`: the JSON writer's float32 and float64 texts against Swift's own `description`
-/// on millions of random patterns, and with `--all` our float32 printer against the Swift runtime's on every one
-/// of the 2^32 patterns. (float16 and bfloat16 are checked exhaustively by the unit tests.)
+/// on millions of random patterns; our float64 printer against the Swift runtime's on the patterns random bits
+/// rarely give (every power of two and its neighbours, integers around 2^53, short decimals at every exponent,
+/// values near every power of ten); and with `--all` our float32 printer against the runtime's on every one of
+/// the 2^32 patterns. (float16 and bfloat16 are checked exhaustively by the unit tests.)
 struct VerifyShortestBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify-shortest", abstract: "Checks the JSON writer's shortest digits; exits 1 on a mismatch.")
@@ -48,6 +50,7 @@ struct VerifyShortestBench: ParsableCommand {
             print("\(dtype.rawValue): \(checked) random patterns, \(mismatches) differ from description \(firstMismatch)")
             failed = failed || mismatches > 0
         }
+        failed = Self.compareStructuredFloat64(count: count) || failed
         if all { failed = Self.compareEveryFloat32() || failed }
         if failed { throw ExitCode.failure }
     }
@@ -55,6 +58,58 @@ struct VerifyShortestBench: ParsableCommand {
     /// description, with NaN and the infinities as the writer spells them for Python's json module.
     static func pythonStyle<T: BinaryFloatingPoint & CustomStringConvertible>(_ value: T) -> String {
         value.isNaN ? "NaN" : value.isInfinite ? (value < 0 ? "-Infinity" : "Infinity") : value.description
+    }
+
+    /// True when some float64 of the kinds random bits rarely give prints differently from the runtime's printer:
+    /// `count` / 2 short decimals (1–17 random digits at every exponent, where ties between shortest candidates
+    /// and the interval's ends are decided), then every power of two, 2^53 ± 100,000, and 10^e for every e, each
+    /// with 8 neighbours either side.
+    static func compareStructuredFloat64(count: Int) -> Bool {
+        var values: [Double] = []
+        for exponent in Double.leastNonzeroMagnitude.exponent...Double.greatestFiniteMagnitude.exponent {
+            values.append(Double(sign: .plus, exponent: exponent, significand: 1))
+        }
+        for exponent in -323...308 { values.append(Double("1e\(exponent)")!) }
+        values.append(0x1p53)
+        values = values.flatMap { center in
+            var around = [center], up = center, down = center
+            for _ in 0..<8 {
+                up = up.nextUp
+                down = down.nextDown
+                around += [up, down]
+            }
+            return around
+        }
+        values += (-100_000...100_000).map { 0x1p53 + Double($0) }
+        var generator = SplitMix64(seed: 2027)
+        var digitsText = [UInt8](repeating: 0, count: 40)
+        for _ in 0..<count / 2 {
+            let digitCount = Int(generator.next() % 17) + 1
+            for index in 0..<digitCount { digitsText[index] = UInt8(ascii: "0") + UInt8(generator.next() % 10) }
+            let exponent = Int(generator.next() % 631) - 340  // 17 digits × 10^290 stays finite
+            let text = String(decoding: digitsText[0..<digitCount], as: UTF8.self) + "e\(exponent)"
+            values.append(Double(text)!)
+        }
+        let differing = Atomic<Int>(0)
+        let slices = 64
+        let corpus = values
+        DispatchQueue.concurrentPerform(iterations: slices) { slice in
+            var ours = [UInt8](repeating: 0, count: 48), theirs = [CChar](repeating: 0, count: 48)
+            var found = 0
+            for value in corpus[(corpus.count * slice / slices)..<(corpus.count * (slice + 1) / slices)] where value.isFinite {
+                let length = tk_write_shortest_float64(value, &ours)
+                // The runtime's printer leaves some '0' positions unwritten, expecting them already there.
+                for index in 0..<48 { theirs[index] = 0x30 }
+                let expectedLength = swift_float64ToString(&theirs, 48, value, false)
+                if length != expectedLength || !(0..<length).allSatisfy({ ours[$0] == UInt8(bitPattern: theirs[$0]) }) {
+                    if found == 0 { print("float64 \(String(value.bitPattern, radix: 16)): \(value.description) written differently") }
+                    found += 1
+                }
+            }
+            differing.add(found, ordering: .relaxed)
+        }
+        print("float64: \(values.count) structured values (powers of two and ten and their neighbours, around 2^53, short decimals) compared with the runtime's printer, \(differing.load(ordering: .relaxed)) differ")
+        return differing.load(ordering: .relaxed) > 0
     }
 
     /// True when some finite float32 prints differently from the runtime's shortest printer.

@@ -51,11 +51,29 @@ import TensorTestSupport
         #expect(printed == values.map(\.description))
     }
 
-    @Test("float64 text equals Swift's shortest description, integers and random values")
+    @Test("float64 text equals Swift's shortest description: where the notation switches, the ends, every power of two and its neighbours, short decimals, 100,000 random")
     func float64MatchesDescription() throws {
         var generator = SplitMix64(seed: 10)
-        var values: [Double] = [2, 4, -1, 100, 1e22, 123_456_789, 0.5, -0.0]
-        while values.count < 100_000 {
+        var values: [Double] = [
+            2, 4, -1, 100, 1e22, 123_456_789, 0.5, -0.0, 0x1p53, 0x1p53 + 2, Double(0x1p53).nextDown, 0.0001,
+            Double(0.0001).nextDown, 1e-5, 1e16, 1e17, .leastNonzeroMagnitude, .leastNormalMagnitude,
+            .leastNormalMagnitude.nextDown, .greatestFiniteMagnitude, -1.2345678901234567, 1_234_567_890_123_456.8,
+            0.000_123_456_789_012_345_67, 1e100, 1e-100, 1e-323, 0.1, 0.3, 4.35,
+        ]
+        // Alone, each is the last text in its buffer: the printer's fixed-size copies must stay inside it (the
+        // address sanitizer run checks this).
+        for value in values {
+            #expect(try write(.float64, [1], .flat, bytes([value])).contains("[\(value.description)]"))
+        }
+        for exponent in Double.leastNonzeroMagnitude.exponent...Double.greatestFiniteMagnitude.exponent {
+            let power = Double(sign: .plus, exponent: exponent, significand: 1)
+            values += [power, power.nextUp, power.nextDown]
+        }
+        for _ in 0..<20_000 {
+            let digits = generator.next() % 100_000_000_000_000_000, exponent = Int(generator.next() % 631) - 340
+            values.append(Double("\(digits)e\(exponent)")!)
+        }
+        while values.count < 150_000 {
             let value = Double(bitPattern: generator.next())
             if value.isFinite { values.append(value) }
         }

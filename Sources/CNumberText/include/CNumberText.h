@@ -80,6 +80,16 @@ static inline double tk_exact_power_of_ten(int exponent) {
 #define TK_SHORTEST32_POWER_LARGEST 45
 extern const uint64_t tk_shortest32_powers[TK_SHORTEST32_POWER_LARGEST - TK_SHORTEST32_POWER_SMALLEST + 1];
 
+/// A 128-bit unsigned number as two 64-bit halves.
+typedef struct {
+    uint64_t high;
+    uint64_t low;
+} tk_uint128;
+
+#define TK_SHORTEST64_POWER_SMALLEST (-292)
+#define TK_SHORTEST64_POWER_LARGEST 324
+extern const tk_uint128 tk_shortest64_powers[TK_SHORTEST64_POWER_LARGEST - TK_SHORTEST64_POWER_SMALLEST + 1];
+
 /// Writes the shortest decimal that reads back to `value` exactly as Swift's `Float.description` prints it
 /// (`0.1`, `100.0`, `1e-05`, `1.6777218e+07`), NaN and the infinities as Python's json module writes them
 /// (`NaN`, `Infinity`, `-Infinity`); returns the length, at most 16. It may write (garbage) past the text, up to
@@ -89,6 +99,17 @@ size_t tk_write_shortest_float32(float value, uint8_t *output);
 /// Writes `count` (> 0) float32 values, little-endian at any alignment, as their texts separated by commas;
 /// returns the text's length, at most 17 per value; it may write up to 19 bytes per value.
 size_t tk_write_shortest_float32_row(const void *values, size_t count, uint8_t *output);
+
+/// Writes the shortest decimal that reads back to `value` exactly as Swift's `Double.description` prints it
+/// (`0.1`, `100.0`, `1e-05`, `9.007199254740994e+15`, `5e-324`), NaN and the infinities as Python's json module
+/// writes them; returns the length, at most 24. It may write (garbage) past the text, up to
+/// TK_SHORTEST_FLOAT64_ROOM bytes from `output` in all.
+#define TK_SHORTEST_FLOAT64_ROOM 34
+size_t tk_write_shortest_float64(double value, uint8_t *output);
+
+/// Writes `count` (> 0) float64 values, little-endian at any alignment, as their texts separated by commas;
+/// returns the text's length, at most 25 per value; it may write up to TK_SHORTEST_FLOAT64_ROOM + 1 bytes per value.
+size_t tk_write_shortest_float64_row(const void *values, size_t count, uint8_t *output);
 
 /// An IEEE binary interchange format: float64 (52, 11), float32 (23, 8), float16 (10, 5), bfloat16 (7, 8).
 typedef struct {

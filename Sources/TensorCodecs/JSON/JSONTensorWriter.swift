@@ -154,9 +154,14 @@ public enum JSONTensorWriter {
         /// `count` elements separated by commas, no brackets.
         mutating func writeElements(_ count: Int, to cursor: inout UnsafeMutablePointer<UInt8>) {
             guard count > 0 else { return }
+            // float32 and float64 rows: one C loop each, the printer inlined into it.
             if dtype == .float32 {
-                // The common row: one C loop, the printer inlined into it.
                 cursor += tk_write_shortest_float32_row(data.baseAddress! + next * 4, count, cursor)
+                next += count
+                return
+            }
+            if dtype == .float64 {
+                cursor += tk_write_shortest_float64_row(data.baseAddress! + next * 8, count, cursor)
                 next += count
                 return
             }
