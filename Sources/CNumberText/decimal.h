@@ -72,33 +72,47 @@ static inline bool scan_short_decimal(const uint8_t *bytes, size_t index, tk_dec
     const int integer_count = __builtin_ctzll(integer_stops) / 8;
     // A leading zero must stand alone ("0", "0.5"); no digits at all is not a number.
     if (integer_count == 0 || (bytes[index] == '0' && integer_count > 1)) return false;
-    uint64_t digits = leading_digits_value(integer_word, integer_count);
-    index += (size_t)integer_count;
+    uint64_t digits;
     int64_t exponent = 0;
-    if (bytes[index] == '.') {
-        // Whole words of eight digits, then the digits before the first non-digit; at most 19 digits in all
-        // (leading zeros included), so the value cannot overflow.
-        size_t at = index + 1;
-        int fraction_count = 0;
-        uint64_t word = load_eight(bytes + at);
-        uint64_t stops = non_digit_bytes(word);
-        while (stops == 0) {
-            if (integer_count + fraction_count + 8 > 19) return false;
-            digits = digits * 100000000u + eight_digits_value(word);
-            fraction_count += 8;
-            at += 8;
-            word = load_eight(bytes + at);
-            stops = non_digit_bytes(word);
+    // Most often the whole number fits in this word: with the '.' taken out, all its digits are read at once.
+    const uint64_t integer_mask = ((uint64_t)1 << (8 * integer_count)) - 1;  // integer_count <= 7
+    const uint64_t joined = (integer_word & integer_mask) | ((integer_word >> 8) & ~integer_mask);
+    const int joined_count = __builtin_ctzll(non_digit_bytes(joined)) / 8;  // at most 7: the top byte is 0
+    // The byte after the number must not be a digit: below 7 it is the one that stopped the count; at 7 it is the
+    // byte past the word (one test for both, so no branch depends on the number's length).
+    if (bytes[index + (size_t)integer_count] == '.' && joined_count > integer_count &&
+        !is_digit(bytes[index + (size_t)joined_count + 1])) {
+        digits = leading_digits_value(joined, joined_count);
+        exponent = integer_count - joined_count;
+        index += (size_t)joined_count + 1;
+    } else {
+        digits = leading_digits_value(integer_word, integer_count);
+        index += (size_t)integer_count;
+        if (bytes[index] == '.') {
+            // Whole words of eight digits, then the digits before the first non-digit; at most 19 digits in all
+            // (leading zeros included), so the value cannot overflow.
+            size_t at = index + 1;
+            int fraction_count = 0;
+            uint64_t word = load_eight(bytes + at);
+            uint64_t stops = non_digit_bytes(word);
+            while (stops == 0) {
+                if (integer_count + fraction_count + 8 > 19) return false;
+                digits = digits * 100000000u + eight_digits_value(word);
+                fraction_count += 8;
+                at += 8;
+                word = load_eight(bytes + at);
+                stops = non_digit_bytes(word);
+            }
+            const int tail = __builtin_ctzll(stops) / 8;
+            if (tail > 0) {
+                if (integer_count + fraction_count + tail > 19) return false;
+                digits = digits * small_powers_of_ten[tail] + leading_digits_value(word, tail);
+                fraction_count += tail;
+            }
+            if (fraction_count == 0) return false;
+            exponent = -fraction_count;
+            index = at + (size_t)tail;
         }
-        const int tail = __builtin_ctzll(stops) / 8;
-        if (tail > 0) {
-            if (integer_count + fraction_count + tail > 19) return false;
-            digits = digits * small_powers_of_ten[tail] + leading_digits_value(word, tail);
-            fraction_count += tail;
-        }
-        if (fraction_count == 0) return false;
-        exponent = -fraction_count;
-        index = at + (size_t)tail;
     }
     if ((bytes[index] | 0x20) == 'e') {
         index++;
@@ -302,6 +316,32 @@ __attribute__((always_inline)) static inline uint64_t round_product(uint64_t dig
     return round_to_format(high, middle, low, (int64_t)power->exponent - leading_zeros, format);
 }
 
+/// For a format narrower than float64 and a decimal of at most 2^53 as digits and 10^-22...10^22 as its power:
+/// the pattern nearest to digits × 10^exponent, decided through one double multiplication, if the double decides
+/// it. The double d = digits × 10^exponent, both factors rounded to double at most once each, is within 2 units in
+/// its last place of the exact value x (relative error below 2 · 2^-53 + 2^-106), so when d lies more than 3 such
+/// units from every midpoint between two patterns, no midpoint lies between d and x and both round the same way;
+/// a power of two between them is a pattern both round to. False, storing nothing, near a midpoint and outside the
+/// format's normal range (subnormal, zero). Costs a multiplication, against Eisel–Lemire's 128-bit product and
+/// rounding logic, for the short decimals most tensors are written with.
+__attribute__((always_inline)) static inline bool round_through_double(uint64_t digits, int64_t exponent,
+                                                                       tk_binary_format format, uint64_t *pattern) {
+    const double nearest = (double)(int64_t)digits * tk_nearest_power_of_ten((int)exponent);  // signed: one instruction
+    uint64_t bits;
+    memcpy(&bits, &nearest, 8);
+    const int64_t bias = ((int64_t)1 << (format.exponent_bits - 1)) - 1;
+    const int64_t biased_exponent = (int64_t)(bits >> 52) - 1023 + bias;
+    const int dropped = 52 - format.fraction_bits;
+    const uint64_t midpoint = (uint64_t)1 << (dropped - 1);
+    const uint64_t below = bits & (((uint64_t)1 << dropped) - 1);
+    // |below - midpoint| <= 3, with one unsigned comparison.
+    if (below - midpoint + 3 <= 6 || biased_exponent < 1 || biased_exponent > 2 * bias) return false;
+    // The kept bits with the exponent rebiased, plus the first dropped bit: a carry moves on to the next binade,
+    // and from the largest finite value to infinity, as rounding does.
+    *pattern = (bits >> dropped) - ((uint64_t)(1023 - bias) << format.fraction_bits) + ((bits >> (dropped - 1)) & 1);
+    return true;
+}
+
 __attribute__((always_inline)) static inline bool decimal_to_binary(uint64_t digits, int64_t exponent, bool is_truncated,
                                                                    tk_binary_format format, uint64_t *pattern) {
     if (digits == 0) {
@@ -316,6 +356,10 @@ __attribute__((always_inline)) static inline bool decimal_to_binary(uint64_t dig
     }
     if (exponent > TK_POWER_OF_TEN_LARGEST) {
         *pattern = (((uint64_t)1 << format.exponent_bits) - 1) << format.fraction_bits;
+        return true;
+    }
+    if (format.fraction_bits < 52 && !is_truncated && digits <= ((uint64_t)1 << 53) && exponent >= -22 &&
+        exponent <= 22 && round_through_double(digits, exponent, format, pattern)) {
         return true;
     }
     const tk_power_of_ten *power = &tk_powers_of_ten[exponent - TK_POWER_OF_TEN_SMALLEST];

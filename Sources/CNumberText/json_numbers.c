@@ -18,8 +18,8 @@ static inline bool store(const tk_decimal *number, int element, uint8_t *target)
             value = number->special == TK_DECIMAL_NAN ? __builtin_nan("") : __builtin_inf();
         } else if (!number->is_truncated && digits <= ((uint64_t)1 << 53) && exponent >= -22 && exponent <= 22) {
             // Clinger: both operands exact, so one correctly rounded operation.
-            value = exponent >= 0 ? (double)digits * tk_exact_power_of_ten((int)exponent)
-                                  : (double)digits / tk_exact_power_of_ten((int)-exponent);
+            value = exponent >= 0 ? (double)digits * tk_nearest_power_of_ten((int)exponent)
+                                  : (double)digits / tk_nearest_power_of_ten((int)-exponent);
         } else if (decimal_to_binary(digits, exponent, number->is_truncated, float64_format, &pattern)) {
             memcpy(&value, &pattern, 8);
         } else {
@@ -34,7 +34,8 @@ static inline bool store(const tk_decimal *number, int element, uint8_t *target)
         if (number->special != TK_DECIMAL_FINITE) {
             value = number->special == TK_DECIMAL_NAN ? __builtin_nanf("") : __builtin_inff();
         } else if (!number->is_truncated && digits <= ((uint64_t)1 << 24) && exponent >= -10 && exponent <= 10) {
-            const float power = (float)tk_exact_power_of_ten((int)(exponent >= 0 ? exponent : -exponent));
+            // Clinger in float: cheaper still than the double that tk_decimal_to_binary tries first.
+            const float power = (float)tk_nearest_power_of_ten((int)(exponent >= 0 ? exponent : -exponent));
             value = exponent >= 0 ? (float)digits * power : (float)digits / power;
         } else if (decimal_to_binary(digits, exponent, number->is_truncated, float32_format, &pattern)) {
             const uint32_t bits = (uint32_t)pattern;

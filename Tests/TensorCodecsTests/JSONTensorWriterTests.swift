@@ -58,7 +58,7 @@ import TensorTestSupport
             2, 4, -1, 100, 1e22, 123_456_789, 0.5, -0.0, 0x1p53, 0x1p53 + 2, Double(0x1p53).nextDown, 0.0001,
             Double(0.0001).nextDown, 1e-5, 1e16, 1e17, .leastNonzeroMagnitude, .leastNormalMagnitude,
             .leastNormalMagnitude.nextDown, .greatestFiniteMagnitude, -1.2345678901234567, 1_234_567_890_123_456.8,
-            0.000_123_456_789_012_345_67, 1e100, 1e-100, 1e-323, 0.1, 0.3, 4.35,
+            0.000_123_456_789_012_345_67, 1e100, 1e-100, .leastNonzeroMagnitude * 2, 0.1, 0.3, 4.35,
         ]
         // Alone, each is the last text in its buffer: the printer's fixed-size copies must stay inside it (the
         // address sanitizer run checks this).

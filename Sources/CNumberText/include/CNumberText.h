@@ -69,11 +69,14 @@ typedef struct {
 #define TK_POWER_OF_TEN_LARGEST 308
 extern const tk_power_of_ten tk_powers_of_ten[TK_POWER_OF_TEN_LARGEST - TK_POWER_OF_TEN_SMALLEST + 1];
 
-/// 10^exponent for exponent in 0...22, the powers of ten a double holds exactly (Clinger's fast path).
-static inline double tk_exact_power_of_ten(int exponent) {
-    static const double powers[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
-                                      1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-    return powers[exponent];
+/// The double nearest to 10^exponent for exponent in -22...22: exact from 10^0 up (the powers of ten a double holds
+/// exactly, for Clinger's fast path), rounded once below.
+static inline double tk_nearest_power_of_ten(int exponent) {
+    static const double powers[45] = {
+        1e-22, 1e-21, 1e-20, 1e-19, 1e-18, 1e-17, 1e-16, 1e-15, 1e-14, 1e-13, 1e-12, 1e-11, 1e-10, 1e-9, 1e-8,
+        1e-7,  1e-6,  1e-5,  1e-4,  1e-3,  1e-2,  1e-1,  1e0,   1e1,   1e2,   1e3,   1e4,   1e5,   1e6,   1e7,
+        1e8,   1e9,   1e10,  1e11,  1e12,  1e13,  1e14,  1e15,  1e16,  1e17,  1e18,  1e19,  1e20,  1e21,  1e22};
+    return powers[exponent + 22];
 }
 
 #define TK_SHORTEST32_POWER_SMALLEST (-31)

@@ -4,15 +4,17 @@ import TensorKernels
 
 /// Correctly rounded conversion of a scanned decimal into each dtype, straight from the decimal to the target format.
 ///
-/// Three steps, each exact where it answers: Clinger's fast path (at most 2^53 or 2^24 and a power of ten that is
-/// itself exact, so one IEEE operation rounds once); then `tk_decimal_to_binary` (Eisel–Lemire, for any format,
-/// which declines rather than guess); then, for the few decimals it declines (exact ties with a negative power of
-/// ten, or digits past the 19th that straddle a rounding boundary), the C library's correctly rounded conversion.
+/// Steps that each answer only where they are exact: for float64, Clinger's fast path (at most 2^53 and a power of
+/// ten that is itself exact, so one IEEE operation rounds once); then `tk_decimal_to_binary`, which for the narrower
+/// formats first tries one double multiplication (its error bound keeps it away from every midpoint) and then
+/// Eisel–Lemire, and declines rather than guess; then, for the few decimals it declines (exact ties with a negative
+/// power of ten, or digits past the 19th that straddle a rounding boundary), the C library's correctly rounded
+/// conversion.
 extension DecimalNumber {
     func double(in bytes: UnsafeRawBufferPointer) -> Double {
         if let special = specialValue() { return special }
         if !isTruncated && mantissa <= 1 << 53 && abs(exponent) <= 22 {
-            let power = tk_exact_power_of_ten(Int32(abs(exponent)))
+            let power = tk_nearest_power_of_ten(Int32(abs(exponent)))
             let value = exponent >= 0 ? Double(mantissa) * power : Double(mantissa) / power
             return isNegative ? -value : value
         }
@@ -24,11 +26,6 @@ extension DecimalNumber {
 
     func float(in bytes: UnsafeRawBufferPointer) -> Float {
         if let special = specialValue() { return Float(special) }
-        if !isTruncated && mantissa <= 1 << 24 && abs(exponent) <= 10 {
-            let power = Float(tk_exact_power_of_ten(Int32(abs(exponent))))
-            let value = exponent >= 0 ? Float(mantissa) * power : Float(mantissa) / power
-            return isNegative ? -value : value
-        }
         if let pattern = pattern(in: Self.float32Format) {
             return Float(bitPattern: UInt32(truncatingIfNeeded: pattern) | (isNegative ? 1 << 31 : 0))
         }
