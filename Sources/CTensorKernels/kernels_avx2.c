@@ -80,27 +80,42 @@ TK_AVX2 static inline __m256i positive16(__m256i raw, short infinity) {
 
 #define TK_F16_ROUND (_MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
 
-// 16 float16 lanes: both halves widened by F16C, scaled, narrowed with one rounding, positives kept.
-TK_AVX2 static inline __m256i leaky16_f16(__m256i raw, __m256 slope) {
-    __m128i low = _mm256_cvtps_ph(_mm256_mul_ps(_mm256_cvtph_ps(_mm256_castsi256_si128(raw)), slope), TK_F16_ROUND);
-    __m128i high = _mm256_cvtps_ph(_mm256_mul_ps(_mm256_cvtph_ps(_mm256_extracti128_si256(raw, 1)), slope), TK_F16_ROUND);
-    __m256i scaled = _mm256_inserti128_si256(_mm256_castsi128_si256(low), high, 1);
-    return _mm256_blendv_epi8(scaled, raw, positive16(raw, 0x7c00));
+// 16 float16 lanes: both halves widened by F16C, scaled, narrowed with one rounding, positives kept. With
+// 0 < slope <= 1 the positives are kept by max(x, x * slope) before narrowing, as for float32 (a float16 narrows
+// back to itself), which saves the compare and the blend.
+TK_AVX2 static inline __m128i leaky8_f16(__m128i raw, __m256 slope, int fraction) {
+    __m256 x = _mm256_cvtph_ps(raw);
+    return _mm256_cvtps_ph(fraction ? leaky8_fraction(x, slope) : _mm256_mul_ps(x, slope), TK_F16_ROUND);
 }
 
-TK_AVX2 void tk_avx2_f16(uint16_t *data, size_t count, float slope) {
+TK_AVX2 static inline __m256i leaky16_f16(__m256i raw, __m256 slope, int fraction) {
+    __m128i low = leaky8_f16(_mm256_castsi256_si128(raw), slope, fraction);
+    __m128i high = leaky8_f16(_mm256_extracti128_si256(raw, 1), slope, fraction);
+    __m256i result = _mm256_inserti128_si256(_mm256_castsi128_si256(low), high, 1);
+    return fraction ? result : _mm256_blendv_epi8(result, raw, positive16(raw, 0x7c00));
+}
+
+TK_AVX2 static inline __attribute__((always_inline)) void avx2_f16_loop(uint16_t *data, size_t count, float slope, int fraction) {
     __m256 s = _mm256_set1_ps(slope);
     size_t i = 0;
     for (; i + 32 <= count; i += 32) {
         __m256i a = _mm256_loadu_si256((const __m256i *)(data + i));
         __m256i b = _mm256_loadu_si256((const __m256i *)(data + i + 16));
-        _mm256_storeu_si256((__m256i *)(data + i), leaky16_f16(a, s));
-        _mm256_storeu_si256((__m256i *)(data + i + 16), leaky16_f16(b, s));
+        _mm256_storeu_si256((__m256i *)(data + i), leaky16_f16(a, s, fraction));
+        _mm256_storeu_si256((__m256i *)(data + i + 16), leaky16_f16(b, s, fraction));
     }
     for (; i + 16 <= count; i += 16) {
-        _mm256_storeu_si256((__m256i *)(data + i), leaky16_f16(_mm256_loadu_si256((const __m256i *)(data + i)), s));
+        _mm256_storeu_si256((__m256i *)(data + i), leaky16_f16(_mm256_loadu_si256((const __m256i *)(data + i)), s, fraction));
     }
     for (; i < count; i++) data[i] = tk_leaky_f16(data[i], slope);
+}
+
+TK_AVX2 void tk_avx2_f16(uint16_t *data, size_t count, float slope) {
+    if (tk_slope_is_a_fraction(slope)) {
+        avx2_f16_loop(data, count, slope, 1);
+    } else {
+        avx2_f16_loop(data, count, slope, 0);
+    }
 }
 
 // float32 lanes (as bits) to bfloat16 in the low 16 bits of each 32-bit lane: round to nearest even, NaN quieted
@@ -114,40 +129,51 @@ TK_AVX2 static inline __m256i f32_to_bf16_lanes(__m256 y) {
     return _mm256_blendv_epi8(rounded, quiet_nan, is_nan);
 }
 
-// The same for products of a bfloat16 and the slope, without the NaN case: such a product's lower 16 bits are
-// zero (a NaN operand comes back quieted with its payload, and infinity × 0 is the default NaN), so adding 0x7fff
-// or 0x8000 never carries into the upper half, and the NaN is already quiet: rounding leaves it as the NaN case
-// would. (`pathsAgreeBitForBit` checks every pattern on every path, NaN payloads included.)
-TK_AVX2 static inline __m256i bf16_product_to_bf16_lanes(__m256 y) {
-    __m256i bits = _mm256_castps_si256(y);
-    __m256i odd = _mm256_and_si256(_mm256_srli_epi32(bits, 16), _mm256_set1_epi32(1));
-    return _mm256_srli_epi32(_mm256_add_epi32(bits, _mm256_add_epi32(odd, _mm256_set1_epi32(0x7fff))), 16);
+// 16 bfloat16 lanes, as float32 in two vectors without shuffles: the even elements shifted up a half, the odd ones
+// with their neighbours masked off. With 0 < slope <= 1, max(x, x * slope) keeps the positives (a bfloat16 is its
+// own rounding), as for float32; otherwise a blend does. Each result y is rounded to its upper half in 16-bit lanes:
+// the upper halves of both vectors are brought together into one, the lower halves into another, and an upper half
+// goes up by one when lower + 0x7fff + (upper & 1) carries, that is when (int16)(lower ^ 0x8000) > -(upper & 1):
+// one compare for 16 lanes where rounding each 32-bit lane takes five operations per 8. A NaN (quiet, its payload
+// in the upper half, the lower half zero) never carries; 0x7f7f carrying becomes infinity, as rounding does.
+TK_AVX2 static inline __m256 leaky8_bf16_wide(__m256 x, __m256 slope, int fraction) {
+    return fraction ? leaky8_fraction(x, slope) : _mm256_mul_ps(x, slope);
 }
 
-// 16 bfloat16 lanes. Widening is a 16-bit shift: unpacking with zeros below keeps each 128-bit half's elements in
-// its own half (0-3 and 4-7 of each), and the unsigned pack puts them back in the same order, with no lane crossing.
-TK_AVX2 static inline __m256i leaky16_bf16(__m256i raw, __m256 slope) {
-    __m256 low = _mm256_castsi256_ps(_mm256_unpacklo_epi16(_mm256_setzero_si256(), raw));
-    __m256 high = _mm256_castsi256_ps(_mm256_unpackhi_epi16(_mm256_setzero_si256(), raw));
-    // The rounded values fit in 16 bits, so the saturating pack is exact.
-    __m256i scaled = _mm256_packus_epi32(bf16_product_to_bf16_lanes(_mm256_mul_ps(low, slope)),
-                                         bf16_product_to_bf16_lanes(_mm256_mul_ps(high, slope)));
-    return _mm256_blendv_epi8(scaled, raw, positive16(raw, 0x7f80));
+TK_AVX2 static inline __m256i leaky16_bf16(__m256i raw, __m256 slope, int fraction) {
+    __m256 even = _mm256_castsi256_ps(_mm256_slli_epi32(raw, 16));
+    __m256 odd = _mm256_castsi256_ps(_mm256_and_si256(raw, _mm256_set1_epi32((int)0xFFFF0000u)));
+    __m256i even_result = _mm256_castps_si256(leaky8_bf16_wide(even, slope, fraction));
+    __m256i odd_result = _mm256_castps_si256(leaky8_bf16_wide(odd, slope, fraction));
+    __m256i upper = _mm256_blend_epi16(_mm256_srli_epi32(even_result, 16), odd_result, 0xAA);
+    __m256i lower = _mm256_blend_epi16(even_result, _mm256_slli_epi32(odd_result, 16), 0xAA);
+    __m256i minus_odd = _mm256_sub_epi16(_mm256_setzero_si256(), _mm256_and_si256(upper, _mm256_set1_epi16(1)));
+    __m256i carries = _mm256_cmpgt_epi16(_mm256_xor_si256(lower, _mm256_set1_epi16((short)0x8000)), minus_odd);
+    __m256i result = _mm256_sub_epi16(upper, carries);  // a carry lane is -1
+    return fraction ? result : _mm256_blendv_epi8(result, raw, positive16(raw, 0x7f80));
 }
 
-TK_AVX2 void tk_avx2_bf16(uint16_t *data, size_t count, float slope) {
+TK_AVX2 static inline __attribute__((always_inline)) void avx2_bf16_loop(uint16_t *data, size_t count, float slope, int fraction) {
     __m256 s = _mm256_set1_ps(slope);
     size_t i = 0;
     for (; i + 32 <= count; i += 32) {
         __m256i a = _mm256_loadu_si256((const __m256i *)(data + i));
         __m256i b = _mm256_loadu_si256((const __m256i *)(data + i + 16));
-        _mm256_storeu_si256((__m256i *)(data + i), leaky16_bf16(a, s));
-        _mm256_storeu_si256((__m256i *)(data + i + 16), leaky16_bf16(b, s));
+        _mm256_storeu_si256((__m256i *)(data + i), leaky16_bf16(a, s, fraction));
+        _mm256_storeu_si256((__m256i *)(data + i + 16), leaky16_bf16(b, s, fraction));
     }
     for (; i + 16 <= count; i += 16) {
-        _mm256_storeu_si256((__m256i *)(data + i), leaky16_bf16(_mm256_loadu_si256((const __m256i *)(data + i)), s));
+        _mm256_storeu_si256((__m256i *)(data + i), leaky16_bf16(_mm256_loadu_si256((const __m256i *)(data + i)), s, fraction));
     }
     for (; i < count; i++) data[i] = tk_leaky_bf16(data[i], slope);
+}
+
+TK_AVX2 void tk_avx2_bf16(uint16_t *data, size_t count, float slope) {
+    if (tk_slope_is_a_fraction(slope)) {
+        avx2_bf16_loop(data, count, slope, 1);
+    } else {
+        avx2_bf16_loop(data, count, slope, 0);
+    }
 }
 
 // The benchmark's 16-bit references, written the plain way for AVX2: widen, multiply, round back, 32 per
