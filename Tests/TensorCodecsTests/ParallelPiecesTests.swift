@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 import Testing
 import TensorKernels
 import TensorTestSupport
@@ -97,5 +98,72 @@ struct ParallelPiecesTests {
             let flatPieces = try tensor.data.withUnsafeBytes { try JSONTensorWriter.flatArray(dtype: dtype, data: $0, parallel: Self.threads) }
             #expect(flatPieces == flatSerial, "\(dtype) \(shape) flat")
         }
+    }
+
+    /// `threads`, counting the pieces it runs.
+    final class CountedPieces: Sendable {
+        let run = Atomic<Int>(0)
+        var pieces: ParallelPieces {
+            ParallelPieces(width: 4, pieceBytes: 2048, pieceElements: 256) { [self] count, piece in
+                run.add(count, ordering: .relaxed)
+                DispatchQueue.concurrentPerform(iterations: count) { piece($0) }
+            }
+        }
+    }
+
+    /// A KServe infer request whose `data` is large: the same split as the JSON tensor format, through the decoder.
+    func kserveRequest(_ dtype: DType, count: Int, seed: UInt64) -> [UInt8] {
+        let data = document(dtype, shape: [count], seed: seed).text
+        let array = data[data.range(of: "\"data\": ")!.upperBound...].dropLast()
+        let datatype = ["float16": "FP16", "bfloat16": "BF16", "float32": "FP32", "float64": "FP64"][dtype.rawValue]!
+        return Array(#"{"id":"x","inputs":[{"name":"input","datatype":"\#(datatype)","shape":[\#(count)],"data":\#(array)}]}"#.utf8)
+    }
+
+    @Test("A KServe request's JSON data is read, and its answer written, in pieces as serially", arguments: DType.allCases)
+    func kserveReadsAndWritesTheSame(dtype: DType) throws {
+        let body = kserveRequest(dtype, count: 20_000, seed: 11)
+        let serial = try body.withUnsafeBytes { try KServeInferRequestDecoder.decode($0, headerLength: nil) }
+        let counted = CountedPieces()
+        let pieces = try body.withUnsafeBytes { try KServeInferRequestDecoder.decode($0, headerLength: nil, parallel: counted.pieces) }
+        #expect(counted.run.load(ordering: .relaxed) > 10, "the data must be read in pieces")
+        guard case .json(let serialData) = serial.data, case .json(let piecesData) = pieces.data else {
+            Issue.record("JSON data expected")
+            return
+        }
+        #expect(piecesData == serialData)
+        // JSON data lives in its own array: the body region is not looked at.
+        let unused = UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 1)
+        defer { unused.deallocate() }
+        let tensor = try TensorBuffer(kserve: serial, body: TensorRegion(owner: NSData(), base: unused, range: 0..<0))
+        let serialAnswer = try KServeInferResponse(answering: serial, with: tensor, modelName: "m", modelVersion: "1")
+        let countedAnswer = CountedPieces()
+        let piecesAnswer = try KServeInferResponse(
+            answering: serial, with: tensor, modelName: "m", modelVersion: "1", parallel: countedAnswer.pieces)
+        #expect(piecesAnswer.json == serialAnswer.json)
+        #expect(countedAnswer.run.load(ordering: .relaxed) > 10, "the answer must be written in pieces")
+    }
+
+    @Test("A KServe request damaged between pieces fails as a serial read does")
+    func kserveErrorsAreTheSame() throws {
+        let body = kserveRequest(.float32, count: 20_000, seed: 12)
+        var checked = 0
+        // Damage spread over the data value, most of it past the first piece.
+        for fraction in stride(from: 0.1, to: 0.95, by: 0.05) {
+            var damaged = body
+            var at = Int(Double(body.count) * fraction)
+            while damaged[at] != UInt8(ascii: ",") { at += 1 }
+            damaged.insert(UInt8(ascii: ","), at: at)  // a doubled comma
+            let serial = Result { try damaged.withUnsafeBytes { try KServeInferRequestDecoder.decode($0, headerLength: nil) } }
+            let pieces = Result {
+                try damaged.withUnsafeBytes { try KServeInferRequestDecoder.decode($0, headerLength: nil, parallel: Self.threads) }
+            }
+            guard case .failure(let first) = serial, case .failure(let second) = pieces else {
+                Issue.record("a doubled comma at \(at) was accepted")
+                continue
+            }
+            #expect("\(first)" == "\(second)")
+            checked += 1
+        }
+        #expect(checked > 15)
     }
 }

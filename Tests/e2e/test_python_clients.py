@@ -136,3 +136,19 @@ def test_large_json_error_in_a_later_piece_is_reported_where_it_is(four_workers,
     good = json.dumps({"data": [-2.0, 1.0]})
     answer = requests.post(f"{four_workers}/ops/leaky_relu", data=good, headers={"Content-Type": "application/json"})
     assert answer.status_code == 200 and answer.json()["data"] == [-0.02, 1.0]
+
+
+@pytest.mark.parametrize("dtype, datatype", [("float32", "FP32"), ("float16", "FP16")])
+def test_large_kserve_json_in_pieces_matches_numpy(four_workers, dtype, datatype):
+    """tritonclient with JSON data both ways: a large `data` value is read, and the answer's written, in pieces."""
+    import tritonclient.http as httpclient
+
+    x = sample((300_000,), dtype, seed=8)
+    with httpclient.InferenceServerClient(four_workers.removeprefix("http://")) as client:
+        tensor = httpclient.InferInput("input", list(x.shape), datatype)
+        tensor.set_data_from_numpy(x, binary_data=False)
+        output = httpclient.InferRequestedOutput("output", binary_data=False)
+        result = client.infer("leaky_relu", [tensor], outputs=[output], parameters={"negative_slope": 0.1})
+    y = result.as_numpy("output")
+    assert y.dtype == x.dtype and y.shape == x.shape
+    assert same_values(y, leaky_relu(x, 0.1, dtype))

@@ -9,9 +9,11 @@ public enum KServeInferRequestDecoder {
     public static let outputName = "output"
 
     /// Decodes `body`; `headerLength` is the value of `Inference-Header-Content-Length`, nil when the body is all JSON.
-    /// `admit` is asked for a JSON input's decoded bytes before they are allocated.
+    /// `admit` is asked for a JSON input's decoded bytes before they are allocated. A large JSON `data` value is read
+    /// in pieces on `parallel`'s threads, as the JSON tensor format's is.
     public static func decode(
-        _ body: UnsafeRawBufferPointer, headerLength: Int?, admit: MemoryAdmission = admitAnything
+        _ body: UnsafeRawBufferPointer, headerLength: Int?, admit: MemoryAdmission = admitAnything,
+        parallel: ParallelPieces = .serial
     ) throws(CodecError) -> KServeInferRequest {
         let jsonLength = headerLength ?? body.count
         guard jsonLength >= 0, jsonLength <= body.count else {
@@ -38,7 +40,7 @@ public enum KServeInferRequestDecoder {
             case "inputs":
                 try forEachElement(&scanner) { index, scanner throws(CodecError) in
                     guard index == 0 else { throw .malformed("inputs[\(index)]: the model takes one input, \"\(inputName)\"; a second was sent") }
-                    request.input = try readInput(&scanner)
+                    request.input = try readInput(&scanner, markEvery: parallel.pieceBytes(forText: jsonLength))
                 }
             case "outputs":
                 var outputs: [KServeInferRequest.RequestedOutput] = []
@@ -51,7 +53,7 @@ public enum KServeInferRequestDecoder {
         }
         scanner.skipWhitespace()
         guard scanner.isAtEnd else { throw scanner.error("unexpected \(scanner.describeCurrent()) after the JSON header") }
-        return try assemble(request, body: body, jsonLength: jsonLength, admit: admit)
+        return try assemble(request, body: body, jsonLength: jsonLength, admit: admit, parallel: parallel)
     }
 
     private struct RawInput {
@@ -59,7 +61,7 @@ public enum KServeInferRequestDecoder {
         var datatype: String?
         var shape: [Int]?
         var binarySize: Int?
-        var data: (start: Int, count: Int)?
+        var data: (start: Int, structure: DataStructure)?
         var sharedMemory = RawSharedMemory()
     }
 
@@ -99,7 +101,8 @@ public enum KServeInferRequestDecoder {
         var outputs: [KServeInferRequest.RequestedOutput]?
     }
 
-    private static func readInput(_ scanner: inout JSONScanner) throws(CodecError) -> RawInput {
+    /// `markEvery`: the bytes of `data` text between the places its second pass may start a piece (nil: one piece).
+    private static func readInput(_ scanner: inout JSONScanner, markEvery: Int?) throws(CodecError) -> RawInput {
         var input = RawInput()
         try forEachMember(&scanner) { key, scanner throws(CodecError) in
             switch key {
@@ -117,7 +120,7 @@ public enum KServeInferRequestDecoder {
             case "data":
                 scanner.skipWhitespace()
                 let start = scanner.index
-                input.data = (start, try DataStructure.scan(&scanner).count)
+                input.data = (start, try DataStructure.scan(&scanner, markEvery: markEvery))
             default: try scanner.skipValue()
             }
         }
@@ -155,7 +158,7 @@ public enum KServeInferRequestDecoder {
     }
 
     private static func assemble(
-        _ raw: RawRequest, body: UnsafeRawBufferPointer, jsonLength: Int, admit: MemoryAdmission
+        _ raw: RawRequest, body: UnsafeRawBufferPointer, jsonLength: Int, admit: MemoryAdmission, parallel: ParallelPieces
     ) throws(CodecError) -> KServeInferRequest {
         guard let input = raw.input else { throw .malformed("inputs is missing or empty: the model takes one input, \"\(inputName)\"") }
         guard let name = input.name else { throw .malformed("inputs[0] has no name") }
@@ -190,13 +193,14 @@ public enum KServeInferRequestDecoder {
             guard let json = input.data else {
                 throw .malformed("inputs[0] has none of data, binary_data_size and shared_memory_region")
             }
-            guard json.count == count else {
-                throw .malformed("inputs[0]: data has \(json.count) elements but shape \(shape) needs \(count)")
+            guard json.structure.count == count else {
+                throw .malformed("inputs[0]: data has \(json.structure.count) elements but shape \(shape) needs \(count)")
             }
             guard jsonLength == body.count else {
                 throw .malformed("\(body.count - jsonLength) bytes follow the JSON header but no input declares binary_data_size")
             }
-            data = .json(try JSONTensorReader.readNumbers(body, from: json.start, count: count, dtype: dtype, admit: admit))
+            data = .json(try JSONTensorReader.readNumbers(
+                body, from: json.start, count: count, dtype: dtype, admit: admit, marks: json.structure.marks, parallel: parallel))
         }
         return KServeInferRequest(
             id: raw.id, negativeSlope: raw.slope, binaryDataOutput: raw.binaryDataOutput, inputName: name, dtype: dtype,

@@ -8,10 +8,11 @@ public struct KServeInferResponse {
     /// The elements after the header (binary output), or nil when `json` is the whole answer.
     public var binaryData: TensorBuffer?
 
-    /// Answers `request` with its computed `tensor`; `admit` is asked for JSON data before it is written.
+    /// Answers `request` with its computed `tensor`; `admit` is asked for JSON data before it is written, and large
+    /// JSON data is written in pieces on `parallel`'s threads.
     public init(
         answering request: KServeInferRequest, with tensor: TensorBuffer, modelName: String, modelVersion: String,
-        admit: MemoryAdmission = admitAnything
+        admit: MemoryAdmission = admitAnything, parallel: ParallelPieces = .serial
     ) throws(CodecError) {
         var tensor = tensor
         var text = #"{"model_name":\#(JSONText.quoted(modelName)),"model_version":\#(JSONText.quoted(modelVersion)),"#
@@ -27,7 +28,7 @@ public struct KServeInferResponse {
             json = [Array(text.utf8)]
             binaryData = tensor
         } else {
-            json = [Array((text + #","data":"#).utf8), try tensor.jsonFlatArray(admit: admit), Array("}]}".utf8)]
+            json = [Array((text + #","data":"#).utf8), try tensor.jsonFlatArray(admit: admit, parallel: parallel), Array("}]}".utf8)]
             binaryData = nil
         }
     }

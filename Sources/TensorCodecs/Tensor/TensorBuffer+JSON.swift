@@ -21,10 +21,15 @@ extension TensorBuffer {
         }
     }
 
-    /// Just the elements as a flat JSON array, for protocols that wrap it themselves (KServe's `data`).
-    public mutating func jsonFlatArray(admit: MemoryAdmission = admitAnything) throws(CodecError) -> [UInt8] {
+    /// Just the elements as a flat JSON array, for protocols that wrap it themselves (KServe's `data`); a large one
+    /// is written in pieces on `parallel`'s threads.
+    public mutating func jsonFlatArray(
+        admit: MemoryAdmission = admitAnything, parallel: ParallelPieces = .serial
+    ) throws(CodecError) -> [UInt8] {
         try makeLittleEndianCOrder(admit: admit)
         let dtype = dtype
-        return try withBytes { bytes throws(CodecError) in try JSONTensorWriter.flatArray(dtype: dtype, data: bytes, admit: admit) }
+        return try withBytes { bytes throws(CodecError) in
+            try JSONTensorWriter.flatArray(dtype: dtype, data: bytes, admit: admit, parallel: parallel)
+        }
     }
 }

@@ -48,14 +48,14 @@ package enum KServeEndpoint {
         return TensorPipeline(
             requestCoding: try RequestCoding.parse(head.headers),
             answerCoding: AcceptEncoding.preferredCoding(head.headers["accept-encoding"])
-        ) { body, _, admit, _ in
+        ) { body, _, admit, parallel in
             let request = try KServeInferRequestDecoder.decode(
-                UnsafeRawBufferPointer(body.bytes), headerLength: headerLength, admit: admit)
+                UnsafeRawBufferPointer(body.bytes), headerLength: headerLength, admit: admit, parallel: parallel)
             let placement = try SharedMemoryPlacement(request, body: body, registry: sharedMemory, admit: admit)
             return TensorPipeline.Decoded(tensor: placement.tensor, slope: request.negativeSlope ?? LeakyReLU.defaultSlope) {
-                tensor, admit, _ in
+                tensor, admit, parallel in
                 try placement.finish(tensor)
-                return try answer(request, with: tensor, admit: admit)
+                return try answer(request, with: tensor, admit: admit, parallel: parallel)
             }
         }
     }
@@ -71,10 +71,11 @@ package enum KServeEndpoint {
 
     /// The output as JSON `data`, or as binary data after a JSON header (Triton's binary tensor data extension).
     private static func answer(
-        _ request: KServeInferRequest, with tensor: TensorBuffer, admit: MemoryAdmission
+        _ request: KServeInferRequest, with tensor: TensorBuffer, admit: MemoryAdmission, parallel: ParallelPieces
     ) throws(CodecError) -> HTTPResponse {
         let answer = try KServeInferResponse(
-            answering: request, with: tensor, modelName: Route.modelName, modelVersion: Route.modelVersion, admit: admit)
+            answering: request, with: tensor, modelName: Route.modelName, modelVersion: Route.modelVersion, admit: admit,
+            parallel: parallel)
         guard let binary = answer.binaryData else {
             return HTTPResponse(status: 200, headers: [("Content-Type", "application/json")], body: answer.json.map { .bytes($0) })
         }
