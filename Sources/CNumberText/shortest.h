@@ -93,4 +93,18 @@ static inline size_t write_exponent(int32_t exponent, uint8_t *output) {
     return 4;
 }
 
+/// `count` (> 0) values of `size` bytes each, little-endian at any alignment, as their texts separated by commas;
+/// returns the text's length. Always inlined, so `write_one` is a direct call.
+__attribute__((always_inline)) static inline size_t write_row(const void *values, size_t count, size_t size,
+                                                              size_t (*write_one)(const uint8_t *value, uint8_t *output),
+                                                              uint8_t *output) {
+    const uint8_t *source = values;
+    uint8_t *cursor = output;
+    for (size_t index = 0; index < count; index++) {
+        cursor += write_one(source + size * index, cursor);
+        *cursor++ = ',';
+    }
+    return (size_t)(cursor - output) - 1;  // no comma after the last
+}
+
 #endif

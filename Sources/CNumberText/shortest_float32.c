@@ -111,14 +111,12 @@ static inline size_t write_shortest(float number, uint8_t *output) {
 
 size_t tk_write_shortest_float32(float value, uint8_t *output) { return write_shortest(value, output); }
 
+static inline size_t write_shortest_at(const uint8_t *value, uint8_t *output) {
+    float number;
+    memcpy(&number, value, 4);
+    return write_shortest(number, output);
+}
+
 size_t tk_write_shortest_float32_row(const void *values, size_t count, uint8_t *output) {
-    const uint8_t *source = values;
-    uint8_t *cursor = output;
-    for (size_t index = 0; index < count; index++) {
-        float value;
-        memcpy(&value, source + 4 * index, 4);
-        cursor += write_shortest(value, cursor);
-        *cursor++ = ',';
-    }
-    return (size_t)(cursor - output) - 1;  // no comma after the last
+    return write_row(values, count, 4, write_shortest_at, output);
 }

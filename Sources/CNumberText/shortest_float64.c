@@ -110,14 +110,12 @@ static inline size_t write_shortest(double number, uint8_t *output) {
 
 size_t tk_write_shortest_float64(double value, uint8_t *output) { return write_shortest(value, output); }
 
+static inline size_t write_shortest_at(const uint8_t *value, uint8_t *output) {
+    double number;
+    memcpy(&number, value, 8);
+    return write_shortest(number, output);
+}
+
 size_t tk_write_shortest_float64_row(const void *values, size_t count, uint8_t *output) {
-    const uint8_t *source = values;
-    uint8_t *cursor = output;
-    for (size_t index = 0; index < count; index++) {
-        double value;
-        memcpy(&value, source + 8 * index, 8);
-        cursor += write_shortest(value, cursor);
-        *cursor++ = ',';
-    }
-    return (size_t)(cursor - output) - 1;  // no comma after the last
+    return write_row(values, count, 8, write_shortest_at, output);
 }

@@ -94,14 +94,12 @@ struct VerifyShortestBench: ParsableCommand {
         let slices = 64
         let corpus = values
         DispatchQueue.concurrentPerform(iterations: slices) { slice in
-            var ours = [UInt8](repeating: 0, count: 48), theirs = [CChar](repeating: 0, count: 48)
+            var texts = PrintedTexts()
             var found = 0
             for value in corpus[(corpus.count * slice / slices)..<(corpus.count * (slice + 1) / slices)] where value.isFinite {
-                let length = tk_write_shortest_float64(value, &ours)
-                // The runtime's printer leaves some '0' positions unwritten, expecting them already there.
-                for index in 0..<48 { theirs[index] = 0x30 }
-                let expectedLength = swift_float64ToString(&theirs, 48, value, false)
-                if length != expectedLength || !(0..<length).allSatisfy({ ours[$0] == UInt8(bitPattern: theirs[$0]) }) {
+                let agree = texts.agree(
+                    ours: { tk_write_shortest_float64(value, $0) }, runtime: { swift_float64ToString($0, $1, value, false) })
+                if !agree {
                     if found == 0 { print("float64 \(String(value.bitPattern, radix: 16)): \(value.description) written differently") }
                     found += 1
                 }
@@ -118,17 +116,15 @@ struct VerifyShortestBench: ParsableCommand {
         let differing = Atomic<Int>(0)
         let start = Stopwatch.now()
         DispatchQueue.concurrentPerform(iterations: slices) { slice in
-            var ours = [UInt8](repeating: 0, count: 32), theirs = [CChar](repeating: 0, count: 32)
+            var texts = PrintedTexts()
             var found = 0
             let first = UInt32(slice) << 24
             for bits in first...(first | 0xFF_FFFF) {
                 let value = Float(bitPattern: bits)
                 guard value.isFinite else { continue }
-                let length = tk_write_shortest_float32(value, &ours)
-                // The runtime's printer leaves some '0' positions unwritten, expecting them already there.
-                for index in 0..<32 { theirs[index] = 0x30 }
-                let expectedLength = swift_float32ToString(&theirs, 32, value, false)
-                if length != expectedLength || !(0..<length).allSatisfy({ ours[$0] == UInt8(bitPattern: theirs[$0]) }) {
+                let agree = texts.agree(
+                    ours: { tk_write_shortest_float32(value, $0) }, runtime: { swift_float32ToString($0, $1, value, false) })
+                if !agree {
                     if found == 0 { print("float32 \(String(bits, radix: 16)): \(value.description) written differently") }
                     found += 1
                 }
@@ -137,5 +133,21 @@ struct VerifyShortestBench: ParsableCommand {
         }
         print("float32: all 2^32 patterns compared with the runtime's printer, \(differing.load(ordering: .relaxed)) differ (\(String(format: "%.0f", Stopwatch.now() - start)) s)")
         return differing.load(ordering: .relaxed) > 0
+    }
+}
+
+/// One of our printers' text and the Swift runtime printer's for the same value, in buffers reused value to value.
+private struct PrintedTexts {
+    private var ours = [UInt8](repeating: 0, count: 48), theirs = [CChar](repeating: 0, count: 48)
+
+    /// Whether both write the same text: `ours` is given a buffer, `runtime` a buffer and its size.
+    mutating func agree(
+        ours write: (UnsafeMutablePointer<UInt8>) -> Int, runtime: (UnsafeMutablePointer<CChar>, Int) -> Int
+    ) -> Bool {
+        let length = ours.withUnsafeMutableBufferPointer { write($0.baseAddress!) }
+        // The runtime's printer leaves some '0' positions unwritten, expecting them already there.
+        for index in theirs.indices { theirs[index] = 0x30 }
+        let expectedLength = theirs.withUnsafeMutableBufferPointer { runtime($0.baseAddress!, $0.count) }
+        return length == expectedLength && (0..<length).allSatisfy { ours[$0] == UInt8(bitPattern: theirs[$0]) }
     }
 }

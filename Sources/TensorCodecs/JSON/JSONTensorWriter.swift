@@ -154,7 +154,7 @@ public enum JSONTensorWriter {
         /// `count` elements separated by commas, no brackets.
         mutating func writeElements(_ count: Int, to cursor: inout UnsafeMutablePointer<UInt8>) {
             guard count > 0 else { return }
-            // float32 and float64 rows: one C loop each, the printer inlined into it.
+            // float32 and float64 rows: one C loop each, with no Swift call per element.
             if dtype == .float32 {
                 cursor += tk_write_shortest_float32_row(data.baseAddress! + next * 4, count, cursor)
                 next += count
