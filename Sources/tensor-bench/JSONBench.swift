@@ -1,4 +1,5 @@
 import ArgumentParser
+import CNumberText
 import Foundation
 import TensorCodecs
 import TensorKernels
@@ -18,7 +19,12 @@ struct JSONBench: ParsableCommand {
     @Option(help: "Only this dtype's row (for profiling one path).")
     var dtype: DType?
 
+    @Option(help: "Force the first pass's scan: portable (8 bytes at a time), avx2 or avx512 (default: the widest this CPU has).")
+    var path: String?
+
     func run() throws {
+        let scan = tk_json_use_scan(Int32(try path.map(KernelPath.forced)?.rawValue ?? -1))
+        print("First pass: \(["portable", "avx2", "avx512"][Int(scan)]) scan.")
         print("Per dtype, \(count) values: texts as this service writes them (shortest digits), and float32 values as")
         print("Python's json module writes them after tolist() (the double's shortest digits, up to 17).")
         print(pad("dtype", 10) + pad("values", 24) + pad("bytes/value", 13) + pad("read MB/s", 11) + "write MB/s")

@@ -25,12 +25,7 @@ struct KernelBench: ParsableCommand {
 
     func run() throws {
         let threads = workers ?? ProcessInfo.processInfo.activeProcessorCount
-        let kernelPath = try path.map { name in
-            guard let found = KernelPath.allCases.first(where: { $0.description == name }), found.isSupported else {
-                throw ValidationError("path \(name) is unknown or not supported by this CPU")
-            }
-            return found
-        } ?? KernelPath.best
+        let kernelPath = try path.map(KernelPath.forced) ?? KernelPath.best
         let pool = WorkerPool(threadCount: threads, maxQueue: 16)
         print("leaky_relu_ kernel, path \(kernelPath), slope \(slope), \(threads) worker thread(s); GB/s counts bytes read + written.")
         print("ratio = kernel / scale loop (same buffer, same dispatch); scale/memcpy shows the reference is not slow.")
@@ -140,4 +135,14 @@ func sizeLabel(_ count: Int) -> String {
     if count >= 1 << 20 && count % (1 << 20) == 0 { return "\(count >> 20) Mi" }
     if count >= 1 << 10 && count % (1 << 10) == 0 { return "\(count >> 10) Ki" }
     return "\(count)"
+}
+
+extension KernelPath {
+    /// The path `--path` names, if this CPU supports it.
+    static func forced(_ name: String) throws -> KernelPath {
+        guard let found = allCases.first(where: { $0.description == name }), found.isSupported else {
+            throw ValidationError("path \(name) is unknown or not supported by this CPU")
+        }
+        return found
+    }
 }

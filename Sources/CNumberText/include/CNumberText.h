@@ -11,8 +11,20 @@ double tk_strtod_c(const char *text);
 float tk_strtof_c(const char *text);
 
 /// From `start`, finds the first byte that cannot occur in a list of JSON numbers (one of `[ ] { } " :`) and adds
-/// the commas before it to `*commas`; returns its index, or `length` when there is none.
+/// the commas before it to `*commas`; returns its index, or `length` when there is none. Uses the widest scan the
+/// CPU supports (or the one `tk_json_use_scan` chose).
 size_t tk_json_count_commas(const uint8_t *bytes, size_t length, size_t start, size_t *commas);
+
+/// How many bytes the comma count looks at per step: 8 in a 64-bit register (any CPU), 32 with AVX2, 64 with
+/// AVX-512 BW. The values match the kernels' paths (portable, avx2, avx512).
+enum { TK_JSON_SCAN_WORDS = 0, TK_JSON_SCAN_AVX2 = 1, TK_JSON_SCAN_AVX512 = 2 };
+
+/// `tk_json_count_commas` with the given scan, or the widest supported if that one is not (tests compare them).
+size_t tk_json_count_commas_with(int scan, const uint8_t *bytes, size_t length, size_t start, size_t *commas);
+
+/// Makes `tk_json_count_commas` use `scan` (the widest supported if it is not, or if `scan` is negative) for the
+/// rest of the process, so a benchmark can measure what a CPU without the wider one gets; returns the scan used.
+int tk_json_use_scan(int scan);
 
 /// Shortest round-trip decimal of a float/double, as Swift's `description` prints it; returns the length.
 /// Implemented by the Swift runtime; declared here so the JSON writer avoids a String per element.
