@@ -27,7 +27,7 @@ size_t tk_json_count_commas_with(int scan, const uint8_t *bytes, size_t length, 
 int tk_json_use_scan(int scan);
 
 /// Shortest round-trip decimal of a float/double, as Swift's `description` prints it; returns the length.
-/// Implemented by the Swift runtime; declared here so the JSON writer avoids a String per element.
+/// Implemented by the Swift runtime; declared here so `tensor-bench verify-shortest` can compare our printers with it.
 size_t swift_float32ToString(char *buffer, size_t bufferLength, float value, bool debug);
 size_t swift_float64ToString(char *buffer, size_t bufferLength, double value, bool debug);
 
