@@ -321,8 +321,8 @@ __attribute__((always_inline)) static inline uint64_t round_product(uint64_t dig
 /// it. The double d = digits × 10^exponent, both factors rounded to double at most once each, is within 2 units in
 /// its last place of the exact value x (relative error below 2 · 2^-53 + 2^-106), so when d lies more than 3 such
 /// units from every midpoint between two patterns, no midpoint lies between d and x and both round the same way;
-/// a power of two between them is a pattern both round to. False, storing nothing, near a midpoint and outside the
-/// format's normal range (subnormal, zero). Costs a multiplication, against Eisel–Lemire's 128-bit product and
+/// a power of two between them is a pattern both round to. False, storing nothing, near a midpoint and where the
+/// double falls outside the format's normal binades (subnormal, or past the largest finite one). Costs a multiplication, against Eisel–Lemire's 128-bit product and
 /// rounding logic, for the short decimals most tensors are written with.
 __attribute__((always_inline)) static inline bool round_through_double(uint64_t digits, int64_t exponent,
                                                                        tk_binary_format format, uint64_t *pattern) {

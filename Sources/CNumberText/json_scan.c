@@ -115,15 +115,17 @@ static size_t scan_avx2(const uint8_t *bytes, size_t length, size_t index, size_
 static int widest_scan(void) {
     unsigned a, b, c, d;
     if (!__get_cpuid(1, &a, &b, &c, &d)) return TK_JSON_SCAN_WORDS;
-    const int has_osxsave = (c >> 27) & 1, has_popcnt = (c >> 23) & 1;
-    if (!has_osxsave || !has_popcnt) return TK_JSON_SCAN_WORDS;
+    const int has_osxsave = (c >> 27) & 1, has_avx = (c >> 28) & 1, has_popcnt = (c >> 23) & 1;
+    if (!has_osxsave || !has_avx || !has_popcnt) return TK_JSON_SCAN_WORDS;
     uint32_t eax, edx;
     __asm__ volatile("xgetbv" : "=a"(eax), "=d"(edx) : "c"(0));
     if ((eax & 0x6) != 0x6) return TK_JSON_SCAN_WORDS;  // the OS saves YMM state
     if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return TK_JSON_SCAN_WORDS;
     const int has_avx2 = (b >> 5) & 1, has_avx512bw = ((b >> 16) & 1) && ((b >> 30) & 1);
+    if (!has_avx2) return TK_JSON_SCAN_WORDS;
+    // AVX2 is required for AVX-512 too, so every scan up to the widest one can run (`tk_json_use_scan`).
     if (has_avx512bw && (eax & 0xe6) == 0xe6) return TK_JSON_SCAN_AVX512;  // and opmask + ZMM state
-    return has_avx2 ? TK_JSON_SCAN_AVX2 : TK_JSON_SCAN_WORDS;
+    return TK_JSON_SCAN_AVX2;
 }
 #else
 static int widest_scan(void) { return TK_JSON_SCAN_WORDS; }

@@ -6,7 +6,8 @@
 #include "include/CNumberText.h"
 #include "shortest.h"
 
-/// (g · scaled) / 2^128 with its fraction below 2^-64 folded into the lowest bit (round to odd).
+/// (g · scaled) / 2^128, truncated, with its lowest bit set when the fraction (taken to 64 bits) is above 2^-64:
+/// Schubfach's round to odd, which keeps which side of an integer the exact product lies on.
 static inline uint64_t round_to_odd(tk_uint128 g, uint64_t scaled) {
     const u128 low = (u128)g.low * scaled;
     const u128 high = (u128)g.high * scaled;
@@ -45,8 +46,8 @@ static const uint64_t powers_of_ten[18] = {1u, 10u, 100u, 1000u, 10000u, 100000u
                                            10000000000000u, 100000000000000u, 1000000000000000u,
                                            10000000000000000u, 100000000000000000u};
 
-/// The number of decimal digits of 0 < n < 10^17: from its bit length times log10(2) (1233 / 4096), which is the
-/// count or one more.
+/// The number of decimal digits of 0 < n < 10^17: its bit length times log10(2) (1233 / 4096) is the count or one
+/// less, and comparing n with that power of ten tells which.
 static inline int digit_count(uint64_t n) {
     const int estimate = ((64 - __builtin_clzll(n)) * 1233) >> 12;
     return estimate + (n >= powers_of_ten[estimate]);
