@@ -49,6 +49,36 @@ static inline shortest_decimal choose_shortest(uint64_t scaled_lower, uint64_t s
     return without_trailing_zeros((shortest_decimal){digits, k});
 }
 
+/// Schubfach's shortest decimal of a positive finite value of a binary format with `fraction_bits` stored fraction
+/// bits: value = significand × 2^(biased_exponent - exponent_offset) (offset = bias + fraction_bits). `scale(e, x)`
+/// is x × 10^e rounded to odd, with the format's table of powers of ten. Always inlined, so each format gets its own
+/// code with its constants.
+__attribute__((always_inline)) static inline shortest_decimal schubfach(uint64_t fraction, uint32_t biased_exponent,
+                                                                        int fraction_bits, int32_t exponent_offset,
+                                                                        uint64_t (*scale)(int32_t, uint64_t)) {
+    uint64_t c;
+    int32_t q;
+    if (biased_exponent != 0) {
+        c = fraction | (UINT64_C(1) << fraction_bits);
+        q = (int32_t)biased_exponent - exponent_offset;
+        // Integers up to 2^(fraction_bits + 1) are their own shortest digits: a shorter decimal is another integer,
+        // at least 1 away, while the rounding interval reaches 1/2 at most.
+        if (q <= 0 && q > -(fraction_bits + 1) && (c & ((UINT64_C(1) << -q) - 1)) == 0) {
+            return without_trailing_zeros((shortest_decimal){c >> -q, 0});
+        }
+    } else {
+        c = fraction;
+        q = 1 - exponent_offset;
+    }
+    // Above a power of two the gap below is half the gap above.
+    const int lower_is_closer = fraction == 0 && biased_exponent > 1;
+    const uint64_t lower_bound = 4 * c - 2 + (uint64_t)lower_is_closer, value = 4 * c, upper_bound = 4 * c + 2;
+    const int32_t k = lower_is_closer ? floor_log10_three_quarters_pow2(q) : floor_log10_pow2(q);
+    const int32_t h = q + floor_log2_pow10(-k) + 1;  // 1...4
+    return choose_shortest(scale(-k, lower_bound << h), scale(-k, value << h), scale(-k, upper_bound << h),
+                           (c & 1) == 0, k);
+}
+
 /// Eight ASCII digits of n < 10^8, leading zeros included, the first digit in the lowest byte: both halves are
 /// split into pairs, then digits, in parallel lanes of one register (no stores and reloads of a digit buffer).
 static inline uint64_t eight_ascii_digits(uint32_t n) {

@@ -19,28 +19,13 @@ static inline uint32_t round_to_odd(uint64_t g, uint32_t scaled) {
     return high | (fraction > 1);
 }
 
+/// scaled × 10^power rounded to odd; scaled is below 2^32 (4 · 2^24 · 2^4).
+static inline uint64_t scale(int32_t power, uint64_t scaled) {
+    return round_to_odd(tk_shortest32_powers[power - TK_SHORTEST32_POWER_SMALLEST], (uint32_t)scaled);
+}
+
 static shortest_decimal shortest(uint32_t fraction, uint32_t biased_exponent) {
-    uint32_t c;
-    int32_t q;
-    if (biased_exponent != 0) {
-        c = fraction | (1u << 23);
-        q = (int32_t)biased_exponent - 150;
-        // Integers up to 2^24 are their own shortest digits.
-        if (q <= 0 && q > -24 && (c & ((1u << -q) - 1)) == 0) {
-            return without_trailing_zeros((shortest_decimal){c >> -q, 0});
-        }
-    } else {
-        c = fraction;
-        q = -149;
-    }
-    // Above a power of two the gap below is half the gap above.
-    const int lower_is_closer = fraction == 0 && biased_exponent > 1;
-    const uint32_t lower_bound = 4 * c - 2 + (uint32_t)lower_is_closer, value = 4 * c, upper_bound = 4 * c + 2;
-    const int32_t k = lower_is_closer ? floor_log10_three_quarters_pow2(q) : floor_log10_pow2(q);
-    const int32_t h = q + floor_log2_pow10(-k) + 1;  // 1...4
-    const uint64_t g = tk_shortest32_powers[-k - TK_SHORTEST32_POWER_SMALLEST];
-    return choose_shortest(round_to_odd(g, lower_bound << h), round_to_odd(g, value << h),
-                           round_to_odd(g, upper_bound << h), (c & 1) == 0, k);
+    return schubfach(fraction, biased_exponent, 23, 150, scale);
 }
 
 static inline int digit_count(uint32_t n) {

@@ -15,29 +15,13 @@ static inline uint64_t round_to_odd(tk_uint128 g, uint64_t scaled) {
     return (uint64_t)(sum >> 64) | ((uint64_t)sum > 1);
 }
 
+/// scaled × 10^power rounded to odd.
+static inline uint64_t scale(int32_t power, uint64_t scaled) {
+    return round_to_odd(tk_shortest64_powers[power - TK_SHORTEST64_POWER_SMALLEST], scaled);
+}
+
 static shortest_decimal shortest(uint64_t fraction, uint32_t biased_exponent) {
-    uint64_t c;
-    int32_t q;
-    if (biased_exponent != 0) {
-        c = fraction | (UINT64_C(1) << 52);
-        q = (int32_t)biased_exponent - 1075;
-        // Integers up to 2^53 are their own shortest digits: a shorter decimal is another integer, at least 1 away,
-        // while the rounding interval reaches 1/2 at most.
-        if (q <= 0 && q > -53 && (c & ((UINT64_C(1) << -q) - 1)) == 0) {
-            return without_trailing_zeros((shortest_decimal){c >> -q, 0});
-        }
-    } else {
-        c = fraction;
-        q = -1074;
-    }
-    // Above a power of two the gap below is half the gap above.
-    const int lower_is_closer = fraction == 0 && biased_exponent > 1;
-    const uint64_t lower_bound = 4 * c - 2 + (uint64_t)lower_is_closer, value = 4 * c, upper_bound = 4 * c + 2;
-    const int32_t k = lower_is_closer ? floor_log10_three_quarters_pow2(q) : floor_log10_pow2(q);
-    const int32_t h = q + floor_log2_pow10(-k) + 1;  // 1...4
-    const tk_uint128 g = tk_shortest64_powers[-k - TK_SHORTEST64_POWER_SMALLEST];
-    return choose_shortest(round_to_odd(g, lower_bound << h), round_to_odd(g, value << h),
-                           round_to_odd(g, upper_bound << h), (c & 1) == 0, k);
+    return schubfach(fraction, biased_exponent, 52, 1075, scale);
 }
 
 /// 10^e for e in 0...17.

@@ -26,21 +26,24 @@ enum Stopwatch {
             } while now() < end
             return best
         }
-        var iterations = 1
-        while true {
-            let start = now()
-            for _ in 0..<iterations { body() }
-            if now() - start >= minimumSeconds / 4 { break }
-            iterations *= 2
-        }
-        iterations = max(1, iterations * 4)
+        let iterations = 4 * callsLasting(minimumSeconds / 4, body)
         var best = Double.infinity
-        for _ in 0..<trials {
-            let start = now()
-            for _ in 0..<iterations { body() }
-            best = min(best, (now() - start) / Double(iterations))
-        }
+        for _ in 0..<trials { best = min(best, secondsPerCall(of: body, calls: iterations)) }
         return best
+    }
+
+    /// How many calls in a row take `seconds` or more: doubled from one until they do.
+    static func callsLasting(_ seconds: Double, _ body: () -> Void) -> Int {
+        var calls = 1
+        while secondsPerCall(of: body, calls: calls) * Double(calls) < seconds { calls *= 2 }
+        return calls
+    }
+
+    /// The mean seconds of `calls` calls in a row.
+    static func secondsPerCall(of body: () -> Void, calls: Int) -> Double {
+        let start = now()
+        for _ in 0..<calls { body() }
+        return (now() - start) / Double(calls)
     }
 }
 
@@ -53,21 +56,11 @@ extension Stopwatch {
     ) -> (reference: Double, subject: Double, ratio: Double) {
         reference()
         subject()
-        var iterations = 1
-        while true {
-            let start = now()
-            for _ in 0..<iterations { reference() }
-            if now() - start >= secondsPerRound / 2 { break }
-            iterations *= 2
-        }
+        let iterations = callsLasting(secondsPerRound / 2, reference)
         var referenceTimes: [Double] = [], subjectTimes: [Double] = [], ratios: [Double] = []
         for round in 0..<rounds {
             // Alternate which goes first, so neither always follows the other's cache state.
-            func time(_ body: () -> Void) -> Double {
-                let start = now()
-                for _ in 0..<iterations { body() }
-                return (now() - start) / Double(iterations)
-            }
+            func time(_ body: () -> Void) -> Double { secondsPerCall(of: body, calls: iterations) }
             var times = [0.0, 0.0]
             if round % 2 == 0 {
                 times[0] = time(reference)

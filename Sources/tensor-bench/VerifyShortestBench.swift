@@ -90,64 +90,65 @@ struct VerifyShortestBench: ParsableCommand {
             let text = String(decoding: digitsText[0..<digitCount], as: UTF8.self) + "e\(exponent)"
             values.append(Double(text)!)
         }
-        let differing = Atomic<Int>(0)
-        let slices = 64
-        let corpus = values
-        DispatchQueue.concurrentPerform(iterations: slices) { slice in
+        let corpus = values, slices = 64
+        let differing = Self.countDiffering(slices: slices) { slice in
             var texts = PrintedTexts()
-            var found = 0
             for value in corpus[(corpus.count * slice / slices)..<(corpus.count * (slice + 1) / slices)] where value.isFinite {
-                let agree = texts.agree(
-                    ours: { tk_write_shortest_float64(value, $0) }, runtime: { swift_float64ToString($0, $1, value, false) })
-                if !agree {
-                    if found == 0 { print("float64 \(String(value.bitPattern, radix: 16)): \(value.description) written differently") }
-                    found += 1
-                }
+                texts.compare(
+                    ours: { tk_write_shortest_float64(value, $0) }, runtime: { swift_float64ToString($0, $1, value, false) },
+                    naming: "float64 \(String(value.bitPattern, radix: 16)): \(value.description)")
             }
-            differing.add(found, ordering: .relaxed)
+            return texts.differences
         }
-        print("float64: \(values.count) structured values (powers of two and ten and their neighbours, around 2^53, short decimals) compared with the runtime's printer, \(differing.load(ordering: .relaxed)) differ")
-        return differing.load(ordering: .relaxed) > 0
+        print("float64: \(values.count) structured values (powers of two and ten and their neighbours, around 2^53, short decimals) compared with the runtime's printer, \(differing) differ")
+        return differing > 0
     }
 
     /// True when some finite float32 prints differently from the runtime's shortest printer.
     static func compareEveryFloat32() -> Bool {
-        let slices = 256
-        let differing = Atomic<Int>(0)
         let start = Stopwatch.now()
-        DispatchQueue.concurrentPerform(iterations: slices) { slice in
+        let differing = countDiffering(slices: 256) { slice in
             var texts = PrintedTexts()
-            var found = 0
             let first = UInt32(slice) << 24
             for bits in first...(first | 0xFF_FFFF) {
                 let value = Float(bitPattern: bits)
                 guard value.isFinite else { continue }
-                let agree = texts.agree(
-                    ours: { tk_write_shortest_float32(value, $0) }, runtime: { swift_float32ToString($0, $1, value, false) })
-                if !agree {
-                    if found == 0 { print("float32 \(String(bits, radix: 16)): \(value.description) written differently") }
-                    found += 1
-                }
+                texts.compare(
+                    ours: { tk_write_shortest_float32(value, $0) }, runtime: { swift_float32ToString($0, $1, value, false) },
+                    naming: "float32 \(String(bits, radix: 16)): \(value.description)")
             }
-            differing.add(found, ordering: .relaxed)
+            return texts.differences
         }
-        print("float32: all 2^32 patterns compared with the runtime's printer, \(differing.load(ordering: .relaxed)) differ (\(String(format: "%.0f", Stopwatch.now() - start)) s)")
-        return differing.load(ordering: .relaxed) > 0
+        print("float32: all 2^32 patterns compared with the runtime's printer, \(differing) differ (\(String(format: "%.0f", Stopwatch.now() - start)) s)")
+        return differing > 0
+    }
+
+    /// Runs `slice` for every index below `slices`, at once on all cores, and adds up the differences each reports.
+    static func countDiffering(slices: Int, _ slice: @Sendable (Int) -> Int) -> Int {
+        let differing = Atomic<Int>(0)
+        DispatchQueue.concurrentPerform(iterations: slices) { differing.add(slice($0), ordering: .relaxed) }
+        return differing.load(ordering: .relaxed)
     }
 }
 
 /// One of our printers' text and the Swift runtime printer's for the same value, in buffers reused value to value.
 private struct PrintedTexts {
     private var ours = [UInt8](repeating: 0, count: 48), theirs = [CChar](repeating: 0, count: 48)
+    /// Values written differently so far; the first is printed.
+    private(set) var differences = 0
 
-    /// Whether both write the same text: `ours` is given a buffer, `runtime` a buffer and its size.
-    mutating func agree(
-        ours write: (UnsafeMutablePointer<UInt8>) -> Int, runtime: (UnsafeMutablePointer<CChar>, Int) -> Int
-    ) -> Bool {
+    /// Compares both texts: `ours` is given a buffer, `runtime` a buffer and its size; `naming` the value, for the
+    /// first difference.
+    mutating func compare(
+        ours write: (UnsafeMutablePointer<UInt8>) -> Int, runtime: (UnsafeMutablePointer<CChar>, Int) -> Int,
+        naming: @autoclosure () -> String
+    ) {
         let length = ours.withUnsafeMutableBufferPointer { write($0.baseAddress!) }
         // The runtime's printer leaves some '0' positions unwritten, expecting them already there.
         for index in theirs.indices { theirs[index] = 0x30 }
         let expectedLength = theirs.withUnsafeMutableBufferPointer { runtime($0.baseAddress!, $0.count) }
-        return length == expectedLength && (0..<length).allSatisfy { ours[$0] == UInt8(bitPattern: theirs[$0]) }
+        if length == expectedLength && (0..<length).allSatisfy({ ours[$0] == UInt8(bitPattern: theirs[$0]) }) { return }
+        if differences == 0 { print("\(naming()) written differently") }
+        differences += 1
     }
 }
