@@ -152,3 +152,20 @@ def test_large_kserve_json_in_pieces_matches_numpy(four_workers, dtype, datatype
     y = result.as_numpy("output")
     assert y.dtype == x.dtype and y.shape == x.shape
     assert same_values(y, leaky_relu(x, 0.1, dtype))
+
+
+def test_large_kserve_json_error_in_a_later_piece_then_a_good_request(four_workers):
+    """A number damaged three quarters into a large KServe `data` value: 400 with the protocol's {"error": ...}
+    naming the damaged byte, read in its own piece; then a good infer request is answered."""
+    numbers = [json.dumps(v) for v in sample((200_000,), "float32", seed=9).astype(np.float64).tolist()]
+    head = '{"inputs":[{"name":"input","datatype":"FP32","shape":[200000],"data":[' + ",".join(numbers[:150_000]) + ","
+    body = head + "1.5x" + "," + ",".join(numbers[150_001:]) + "]}]}"
+    url = f"{four_workers}/v2/models/leaky_relu/infer"
+    response = requests.post(url, data=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    error = response.json()["error"]
+    offset = int(error.split("byte ")[1].split(":")[0].split(" ")[0])
+    assert len(head) <= offset <= len(head) + 4, error
+    good = '{"inputs":[{"name":"input","datatype":"FP32","shape":[2],"data":[-2.0,1.0]}]}'
+    answer = requests.post(url, data=good, headers={"Content-Type": "application/json"})
+    assert answer.status_code == 200 and answer.json()["outputs"][0]["data"] == [-0.02, 1.0]
