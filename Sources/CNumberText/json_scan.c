@@ -5,17 +5,12 @@
 #include <string.h>
 #include "include/CNumberText.h"
 
-static int is_stop(uint8_t byte) {
-    uint8_t folded = byte | 0x20; // '[' ']' fold onto '{' '}'
-    return folded == 0x7B || folded == 0x7D || byte == '"' || byte == ':';
-}
-
 static size_t scan_bytes(const uint8_t *bytes, size_t length, size_t index, size_t *commas) {
     size_t count = 0;
     for (; index < length; index++) {
         uint8_t byte = bytes[index];
         if (byte == ',') count++;
-        else if (is_stop(byte)) break;
+        else if (tk_json_ends_numbers(byte)) break;
     }
     *commas += count;
     return index;

@@ -64,7 +64,10 @@ final class PieceSlots<Value>: @unchecked Sendable {
 }
 
 /// A buffer's address, for pieces that each write their own disjoint part of it.
-struct SharedBytes: @unchecked Sendable {
-    // @unchecked Sendable: pieces write disjoint ranges and the owner reads only after `ParallelPieces.run` returns.
-    let base: UnsafeMutableRawPointer
+package struct SharedBytes: @unchecked Sendable {
+    // @unchecked Sendable: pieces write disjoint ranges and the owner reads only after the pieces' runner (for the
+    // codecs `ParallelPieces.run`, for the kernel `WorkerPool.parallelFor`) has returned.
+    package let base: UnsafeMutableRawPointer
+
+    package init(base: UnsafeMutableRawPointer) { self.base = base }
 }

@@ -1,3 +1,4 @@
+import TensorCodecs
 import TensorKernels
 
 /// Runs leaky_relu_ over a tensor, split across the worker pool when it is large enough to pay for the hand-off.
@@ -15,18 +16,11 @@ package enum ParallelKernel {
             LeakyReLU.apply(dtype, to: base, count: count, slope: slope, byteSwapped: byteSwapped)
             return
         }
-        let tensor = SharedTensorPointer(base: base)
+        let tensor = SharedBytes(base: base)
         pool.parallelFor(plan.ranges) { range in
             LeakyReLU.apply(
                 dtype, to: tensor.base + range.lowerBound * dtype.itemSize, count: range.count, slope: slope,
                 byteSwapped: byteSwapped)
         }
     }
-}
-
-/// The tensor's address, shared with the threads computing its pieces.
-private struct SharedTensorPointer: @unchecked Sendable {
-    // @unchecked Sendable: each thread writes only its own disjoint range, and `parallelFor` returns only after
-    // every piece has finished, so the memory is never used by two threads at once or after its owner resumes.
-    let base: UnsafeMutableRawPointer
 }

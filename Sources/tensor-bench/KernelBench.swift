@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TensorCodecs
 import TensorKernels
 import TensorService
 
@@ -74,7 +75,7 @@ struct KernelBench: ParsableCommand {
             (referenceSeconds, referenceRatio) = (pair.reference, pair.ratio)
         }
         let plan = ChunkPlan(count: count, itemSize: dtype.itemSize, maxPieces: pool.threadCount * 4)
-        let shared = BenchBuffer(base: buffer)
+        let shared = SharedBytes(base: buffer)
         let parallelScale = Stopwatch.secondsPerCall {
             onPool(pool) {
                 pool.parallelFor(plan.ranges) { range in
@@ -120,11 +121,6 @@ struct KernelBench: ParsableCommand {
             }
         }
     }
-}
-
-/// The benchmark buffer, shared with the pool's threads; each writes only its own range, and the caller waits.
-private struct BenchBuffer: @unchecked Sendable {
-    let base: UnsafeMutableRawPointer
 }
 
 func pad(_ text: String, _ width: Int) -> String {

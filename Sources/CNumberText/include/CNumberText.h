@@ -10,6 +10,12 @@
 double tk_strtod_c(const char *text);
 float tk_strtof_c(const char *text);
 
+/// Whether `byte` cannot occur in a list of JSON numbers and ends it: one of `[ ] { } " :`.
+static inline bool tk_json_ends_numbers(uint8_t byte) {
+    const uint8_t folded = byte | 0x20;  // '[' ']' fold onto '{' '}'
+    return folded == 0x7B || folded == 0x7D || byte == '"' || byte == ':';
+}
+
 /// From `start`, finds the first byte that cannot occur in a list of JSON numbers (one of `[ ] { } " :`) and adds
 /// the commas before it to `*commas`; returns its index, or `length` when there is none. Uses the widest scan the
 /// CPU supports (or the one `tk_json_use_scan` chose).

@@ -101,7 +101,7 @@ struct DataStructure {
             if stop < segmentEnd || segmentEnd == length { break }
             // The segment ended inside this array: mark just after the next comma, if the array goes on.
             var next = segmentEnd
-            while next < length && bytes[next] != UInt8(ascii: ",") && !Self.endsNumbers(bytes[next]) { next += 1 }
+            while next < length && bytes[next] != UInt8(ascii: ",") && !tk_json_ends_numbers(bytes[next]) { next += 1 }
             if next < length && bytes[next] == UInt8(ascii: ",") {
                 commas += 1
                 marker.add(ReadingMark(index: next + 1, element: marker.elements + commas, isAfterComma: true))
@@ -120,12 +120,6 @@ struct DataStructure {
         scanner.index = stop + 1
         marker.elements += commas + 1
         return commas + 1
-    }
-
-    /// The bytes `tk_json_count_commas` stops at: `[ ] { } " :`.
-    private static func endsNumbers(_ byte: UInt8) -> Bool {
-        let folded = byte | 0x20
-        return folded == 0x7B || folded == 0x7D || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: ":")
     }
 
     private static func fail(_ scanner: inout JSONScanner, at index: Int, path: inout [Int], element: Int) throws(CodecError) -> Int {
