@@ -11,6 +11,9 @@ public struct CodecError: Error, Equatable, Sendable {
         case tooLarge
         /// The memory it needs is not available now: the server's in-flight budget is spent (503, retry).
         case overBudget
+        /// The memory it needs is more than the server's whole in-flight budget: it can never be served here (413,
+        /// never a retry).
+        case exceedsBudget
     }
 
     public var kind: Kind
@@ -24,19 +27,22 @@ public struct CodecError: Error, Equatable, Sendable {
 
     static func malformed(_ detail: String) -> CodecError { CodecError(.malformed, detail) }
 
-    /// Asks `admit` for `bytes` about to be allocated for the request; refused, it is `.overBudget` (the contract's
-    /// 503 with Retry-After), whose detail says when the request alone would need more than the whole budget.
+    /// Asks `admit` for `bytes` about to be allocated for the request; refused, it is `refusal(_:bytes:for:)`.
     public static func admitting(_ bytes: Int, for what: String, _ admit: MemoryAdmission) throws(CodecError) {
-        switch admit(bytes) {
-        case .granted:
-            return
-        case .busy:
-            throw CodecError(.overBudget, "the server cannot hold the \(bytes) bytes of \(what) now; retry shortly")
-        case .exceedsLimit(let limit):
-            throw CodecError(
-                .overBudget,
-                "\(what) needs \(bytes) more bytes, past the server's whole in-flight memory budget of \(limit) bytes; it fits only with a larger --max-inflight-bytes")
+        let outcome = admit(bytes)
+        if outcome != .granted { throw refusal(outcome, bytes: bytes, for: what) }
+    }
+
+    /// Why `bytes` for `what` were refused: `.overBudget` (503 with Retry-After) while other requests hold the
+    /// budget, `.exceedsBudget` (413) when this request alone would need more than all of it, which no retry mends.
+    public static func refusal(_ outcome: Admission, bytes: Int, for what: String) -> CodecError {
+        guard case .exceedsLimit(let limit) = outcome else {
+            return CodecError(.overBudget, "the server cannot hold the \(bytes) bytes of \(what) now; retry shortly")
         }
+        return CodecError(
+            .exceedsBudget,
+            "\(what) needs \(bytes) more bytes, past the server's whole in-flight memory budget of \(limit) bytes; "
+                + "it can be served only with a larger --max-inflight-bytes")
     }
 }
 
@@ -54,6 +60,3 @@ public typealias MemoryAdmission = @Sendable (Int) -> Admission
 
 /// Admits anything: for callers without a budget (tests, benchmarks).
 public let admitAnything: MemoryAdmission = { _ in .granted }
-
-extension CodecError {
-}

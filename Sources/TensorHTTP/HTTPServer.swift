@@ -10,9 +10,14 @@ import Glibc
 /// lives there until it closes, so I/O threads are exactly the loops, however many clients come. Past
 /// `maxConnections` accepting pauses, so further clients wait in the kernel's listen backlog instead of being
 /// dropped, and resumes when a connection closes.
+///
+/// Out of descriptors (EMFILE, ENFILE), it does what nginx and libuv do: it gives up its spare descriptor, accepts
+/// and closes the clients waiting in the backlog (a prompt close instead of a hang), takes the spare back and
+/// pauses accepting for `acceptPause`, on the loop's own timer: nothing on this path may need a descriptor.
 package final class HTTPServer: EventLoopHandler, @unchecked Sendable {
-    // @unchecked Sendable: `listener` and `listenerID` are confined to `acceptLoop`; the connection registry is
-    // behind `registry`'s lock; `isAcceptPaused` is atomic; everything else is immutable.
+    // @unchecked Sendable: `listener`, `listenerID` and `spareDescriptor` are confined to `acceptLoop`; the
+    // connection registry is behind `registry`'s lock; `isAcceptPaused` and `maxConnections` are atomic; everything
+    // else is immutable.
     package let configuration: HTTPServerConfiguration
     package let handler: any HTTPHandler
     package let logger: Logger
@@ -23,8 +28,14 @@ package final class HTTPServer: EventLoopHandler, @unchecked Sendable {
     private var acceptLoop: EventLoop { group.loops[0] }
     private var listener: ListeningSocket?
     private var listenerID: UInt64?
+    /// Held open to be given up when the process runs out of descriptors (-1 while given up).
+    private var spareDescriptor: Int32 = -1
     /// Accepting waits for a connection to close (the limit) or for a moment to pass (out of descriptors).
     private let isAcceptPaused = Atomic<Bool>(false)
+    /// `configuration.maxConnections`, or fewer when the descriptor limit holds fewer (set by `start`).
+    private let maxConnections: Atomic<Int>
+    /// How long accepting pauses after running out of descriptors or memory.
+    static let acceptPause: UInt64 = 100_000_000
     private let registry = Locked(Registry())
     private let openConnections = DispatchGroup()
 
@@ -43,8 +54,12 @@ package final class HTTPServer: EventLoopHandler, @unchecked Sendable {
         private let sent = Atomic<Int>(0)
         private let received = Atomic<Int>(0)
         private let connections = Atomic<Int>(0)
+        private let acceptErrors = AcceptErrorCounts()
 
         package init(budget: InflightBudget) { self.budget = budget }
+
+        /// Failed accepts so far, by reason (`AcceptErrorReason`).
+        package var acceptErrorCounts: [(reason: String, count: Int)] { acceptErrors.counts }
 
         /// Bytes of answers handed to connections for writing, and bytes read from them; plain text (inside TLS),
         /// compressed bodies as compressed.
@@ -56,6 +71,7 @@ package final class HTTPServer: EventLoopHandler, @unchecked Sendable {
         func recordReceived(_ bytes: Int) { received.add(bytes, ordering: .relaxed) }
         func connectionOpened() { connections.add(1, ordering: .relaxed) }
         func connectionClosed() { connections.subtract(1, ordering: .sequentiallyConsistent) }
+        func recordAcceptError(_ reason: AcceptErrorReason) { acceptErrors.add(reason) }
     }
 
     package init(configuration: HTTPServerConfiguration, handler: any HTTPHandler, logger: Logger) throws(SystemError) {
@@ -64,15 +80,29 @@ package final class HTTPServer: EventLoopHandler, @unchecked Sendable {
         self.logger = logger
         self.budget = InflightBudget(limit: configuration.maxInflightBytes)
         self.statistics = Statistics(budget: budget)
+        self.maxConnections = Atomic(configuration.maxConnections)
         self.group = try EventLoopGroup(count: configuration.eventLoopCount)
     }
 
+    /// The most connections open at once: the configured number, or fewer when the descriptor limit says so.
+    package var connectionLimit: Int { maxConnections.load(ordering: .relaxed) }
+
     /// Binds and starts accepting; returns the bound port (the kernel's pick when the configuration says 0).
+    /// Throws when the descriptor limit leaves room for no connection at all.
     package func start() throws(SystemError) -> Int {
         signal(SIGPIPE, SIG_IGN)
         let socket = try ListeningSocket.bind(host: configuration.host, port: configuration.port)
+        let spare: Int32
+        do {
+            spare = try Syscall.openReadOnly("/dev/null")
+            try fitConnectionsToDescriptorLimit()
+        } catch {
+            socket.close()
+            throw error
+        }
         let registered = Locked<SystemError?>(nil)
         acceptLoop.executeAndWait { [self] in
+            spareDescriptor = spare
             listener = socket
             do throws(SystemError) {
                 listenerID = try acceptLoop.register(socket.descriptor, handler: self)
@@ -83,9 +113,33 @@ package final class HTTPServer: EventLoopHandler, @unchecked Sendable {
         }
         if let error = registered.withLock({ $0 }) {
             socket.close()
+            Syscall.close(spare)
             throw error
         }
         return socket.port
+    }
+
+    /// Lowers the connection limit to what the descriptor limit holds, saying so; throws when nothing fits.
+    private func fitConnectionsToDescriptorLimit() throws(SystemError) {
+        let budget = DescriptorBudget(
+            limit: Syscall.descriptorLimit().soft, inUse: Syscall.openDescriptorCount(),
+            reserved: configuration.reservedDescriptors)
+        let requested = configuration.maxConnections
+        guard let fitting = budget.clamp(requested) else {
+            throw SystemError(
+                code: EMFILE,
+                call: "the descriptor limit (ulimit -n \(budget.limit), \(budget.inUse) open, \(budget.reserved) kept for "
+                    + "other uses) leaves none for a connection; raise it")
+        }
+        maxConnections.store(fitting, ordering: .relaxed)
+        guard fitting < requested else { return }
+        logger.warning(
+            "max connections lowered to fit the descriptor limit",
+            metadata: [
+                "max_connections": .stringConvertible(requested), "lowered_to": .stringConvertible(fitting),
+                "descriptor_limit": .stringConvertible(budget.limit), "descriptors_open": .stringConvertible(budget.inUse),
+                "descriptors_kept": .stringConvertible(budget.reserved),
+            ])
     }
 
     package var openConnectionCount: Int { statistics.openConnectionCount }
@@ -93,7 +147,8 @@ package final class HTTPServer: EventLoopHandler, @unchecked Sendable {
     /// The listener is readable: connections wait to be accepted.
     package func handleEvents(_ events: EventSet) { acceptPending() }
 
-    package func handleTimer(deadline: UInt64) {}
+    /// The pause after running out of descriptors or memory is over.
+    package func handleTimer(deadline: UInt64) { resumeAccepting() }
 
     /// Accepts until the backlog is empty (edge-triggered: the listener reports again only for new arrivals), the
     /// connection limit is reached or accepting fails.
@@ -101,12 +156,13 @@ package final class HTTPServer: EventLoopHandler, @unchecked Sendable {
         acceptLoop.assertInLoop()
         guard let listener else { return }
         while !isAcceptPaused.load(ordering: .sequentiallyConsistent) {
-            if openConnectionCount >= configuration.maxConnections {
+            let limit = connectionLimit
+            if openConnectionCount >= limit {
                 // Sequentially consistent, like the closing side (count, then flag): one of the two always sees the
                 // other's write, so accepting cannot stay paused with a free slot.
                 isAcceptPaused.store(true, ordering: .sequentiallyConsistent)
                 // A connection may have closed between the check and the flag: look again.
-                if openConnectionCount < configuration.maxConnections {
+                if openConnectionCount < limit {
                     isAcceptPaused.store(false, ordering: .sequentiallyConsistent)
                 }
                 continue
@@ -115,13 +171,12 @@ package final class HTTPServer: EventLoopHandler, @unchecked Sendable {
             do {
                 accepted = try Syscall.accept(listener.descriptor)
             } catch {
-                if error.code == ECONNABORTED { continue }
-                // Out of descriptors or memory: pause accepting briefly rather than spin on the error.
-                logger.warning("accept failed", metadata: ["error": "\(error)"])
-                isAcceptPaused.store(true, ordering: .sequentiallyConsistent)
-                DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(100)) { [self] in
-                    acceptLoop.execute { [self] in resumeAccepting() }
-                }
+                guard let reason = AcceptErrorReason(code: error.code) else { continue }
+                statistics.recordAcceptError(reason)
+                if reason.isOutOfDescriptors { shedWaitingClients(listener) }
+                logger.warning(
+                    "accept failed; pausing", metadata: ["error": "\(error)", "pause_ms": .stringConvertible(Self.acceptPause / 1_000_000)])
+                pauseAccepting()
                 return
             }
             guard let accepted else { return }
@@ -129,6 +184,29 @@ package final class HTTPServer: EventLoopHandler, @unchecked Sendable {
             try? Syscall.setOption(accepted.descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
             open(accepted.descriptor, clientAddress: accepted.address)
         }
+    }
+
+    /// Out of descriptors: frees the spare, accepts and closes the clients waiting now, so they see a prompt close
+    /// rather than wait in the backlog for a descriptor, then takes the spare back.
+    private func shedWaitingClients(_ listener: ListeningSocket) {
+        if spareDescriptor >= 0 {
+            Syscall.close(spareDescriptor)
+            spareDescriptor = -1
+        }
+        // Bounded: clients arriving while this runs must not hold the loop.
+        for _ in 0..<256 {
+            guard let shed = try? Syscall.accept(listener.descriptor) else { break }
+            Syscall.close(shed.descriptor)
+            statistics.recordAcceptError(.shed)
+        }
+        spareDescriptor = (try? Syscall.openReadOnly("/dev/null")) ?? -1
+    }
+
+    /// Stops accepting for `acceptPause`, on the loop's timer heap (a Dispatch timer needs descriptors of its own).
+    private func pauseAccepting() {
+        isAcceptPaused.store(true, ordering: .sequentiallyConsistent)
+        guard let listenerID else { return }
+        acceptLoop.scheduleTimer(for: listenerID, at: EventLoop.now() + Self.acceptPause)
     }
 
     private func open(_ descriptor: Int32, clientAddress: String) {
@@ -170,7 +248,7 @@ package final class HTTPServer: EventLoopHandler, @unchecked Sendable {
         openConnections.leave()
         if isAcceptPaused.load(ordering: .sequentiallyConsistent) {
             acceptLoop.execute { [self] in
-                if openConnectionCount < configuration.maxConnections { resumeAccepting() }
+                if openConnectionCount < connectionLimit { resumeAccepting() }
             }
         }
     }
@@ -196,6 +274,8 @@ package final class HTTPServer: EventLoopHandler, @unchecked Sendable {
             listenerID = nil
             listener?.close()
             listener = nil
+            if spareDescriptor >= 0 { Syscall.close(spareDescriptor) }
+            spareDescriptor = -1
         }
         for connection in connections { connection.beginDrain() }
         return connections.count

@@ -5,6 +5,9 @@ package struct HTTPServerConfiguration: Sendable {
     package var maxBodyBytes = 268_435_456
     package var maxHeadBytes = 16 * 1024
     package var maxConnections = 1024
+    /// Descriptors kept free for uses other than connections (reading `/proc` for metrics, a log file, the spare);
+    /// `maxConnections` is lowered at start when the descriptor limit cannot hold both.
+    package var reservedDescriptors = 16
     /// I/O threads: each runs one event loop and owns the connections pinned to it.
     package var eventLoopCount = EventLoopGroup.coreCount
     /// Body bytes held at once across all connections; a request past it is answered 503 before its body is read.

@@ -17,7 +17,10 @@ package final class TensorServer: Sendable {
             pool: pool, maxBodyBytes: configuration.http.maxBodyBytes,
             sharedMemory: configuration.sharedMemory ? SharedMemoryRegistry() : nil, logger: logger,
             accessLogger: accessLogger ?? Logger(label: "tensor-service.access"))
-        http = try HTTPServer(configuration: configuration.http, handler: service, logger: logger)
+        var transport = configuration.http
+        // Each registered region holds its object's descriptor open.
+        if configuration.sharedMemory { transport.reservedDescriptors += SharedMemoryRegistry.maxRegions }
+        http = try HTTPServer(configuration: transport, handler: service, logger: logger)
         service.attach(http)
     }
 

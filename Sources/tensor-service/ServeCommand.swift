@@ -122,6 +122,14 @@ struct ServeCommand: ParsableCommand {
         // Event loops and workers free buffers on several threads; one arena per core keeps them from piling up in each.
         _ = mallopt(M_ARENA_MAX, Int32(max(2, ProcessInfo.processInfo.activeProcessorCount)))
         var configuration = makeConfiguration()
+        if maxInflightBytes == nil {
+            let chosen = InflightBudgetDefault(limit: CgroupMemoryLimit.find())
+            configuration.http.maxInflightBytes = chosen.bytes
+            logger.info("memory budget", metadata: ["max_inflight_bytes": .stringConvertible(chosen.bytes), "from": .string(chosen.reason)])
+        }
+        // Past the soft descriptor limit every accept fails; the hard limit is the operator's word.
+        let descriptorLimit = Syscall.raiseDescriptorLimit()
+        logger.debug("descriptor limit", metadata: ["limit": .stringConvertible(descriptorLimit)])
         if let tlsCert, let tlsKey {
             do {
                 configuration.http.tls = try TLSContext(certificatePath: tlsCert, keyPath: tlsKey)
@@ -148,7 +156,7 @@ struct ServeCommand: ParsableCommand {
         configuration.http.port = port
         configuration.http.maxBodyBytes = maxBodyBytes
         configuration.http.maxConnections = maxConnections
-        configuration.http.maxInflightBytes = maxInflightBytes ?? MemoryLimit.defaultInflightBytes()
+        configuration.http.maxInflightBytes = maxInflightBytes ?? InflightBudgetDefault.withoutLimit
         configuration.http.readTimeout = .milliseconds(Int64(readTimeout * 1000))
         configuration.http.idleTimeout = .milliseconds(Int64(idleTimeout * 1000))
         configuration.workers = workers ?? ProcessInfo.processInfo.activeProcessorCount

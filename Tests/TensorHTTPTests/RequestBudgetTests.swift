@@ -6,15 +6,28 @@ import Testing
     func growsThenReleasesOnce() {
         let budget = InflightBudget(limit: 100)
         let request = RequestBudget(budget: budget)
-        #expect(request.grow(to: 40))
+        #expect(request.grow(to: 40) == .granted)
         #expect(request.reserve(50) == .granted)
         #expect(request.reserve(61) == .exceedsLimit(100), "more than the whole budget can never be had")
         #expect(budget.heldBytes == 90 && request.bytes == 90)
-        #expect(request.grow(to: 20), "a smaller total changes nothing")
+        #expect(request.grow(to: 20) == .granted, "a smaller total changes nothing")
         request.releaseAll()
         #expect(budget.heldBytes == 0)
         #expect(request.reserve(1) == .busy, "a worker finishing after the answer cannot leak a reservation")
         #expect(budget.heldBytes == 0)
+    }
+
+    @Test("A body larger than the whole budget is refused as never fitting; one that fits later, as busy")
+    func bodyGrowthSaysNeverOrNotNow() {
+        let budget = InflightBudget(limit: 100)
+        let other = RequestBudget(budget: budget)
+        #expect(other.reserve(70) == .granted)
+        let request = RequestBudget(budget: budget)
+        #expect(request.grow(to: 50) == .busy)
+        #expect(request.grow(to: 101) == .exceedsLimit(100))
+        other.releaseAll()
+        #expect(request.grow(to: 100) == .granted)
+        #expect(budget.heldBytes == 100)
     }
 
     @Test func requestsShareOneBudget() {

@@ -204,20 +204,39 @@ import TensorTestSupport
         }
     }
 
-    @Test func inflightBudgetAnswers503BeforeTheBody() throws {
+    @Test("A body larger than the whole in-flight budget is 413 naming the flag, before it is read, never a retry")
+    func inflightBudgetAnswers413ForABodyThatCanNeverFit() throws {
         // 200 bytes: a small JSON request's body, tensor and answer text (about 140 bytes) fit, as the check after
         // needs.
         try withTestServer({ $0.http.maxInflightBytes = 200 }) { port in
             let client = try RawHTTPClient(port: port)
             try client.send("POST /ops/leaky_relu HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 201\r\n\r\n")
             let response = try client.readResponse()
-            expectProblem(response, status: 503, type: "overloaded")
-            #expect(response.header("retry-after") == "1")
+            expectProblem(response, status: 413, type: "exceeds-memory-budget", detailContains: "--max-inflight-bytes")
+            #expect(response.header("retry-after") == nil)
             try expectServerStillServes(port: port)
         }
     }
 
-    @Test("A chunked body draws on the in-flight budget as it grows: 503 once past it, and all is given back")
+    @Test("A body that fits the budget but not beside the bodies held now is 503 with Retry-After, before it is read")
+    func inflightBudgetAnswers503WhileOthersHoldIt() throws {
+        try withTestServer({ $0.http.maxInflightBytes = 300 }) { port, server in
+            // 200 bytes of a declared 250 held by a slow upload: its body is reserved whole from its head.
+            let holder = try RawHTTPClient(port: port)
+            try holder.send("POST /ops/leaky_relu HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 250\r\n\r\n")
+            #expect(eventually { server.http.budget.heldBytes == 250 })
+            let client = try RawHTTPClient(port: port)
+            try client.send("POST /ops/leaky_relu HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n")
+            let response = try client.readResponse()
+            expectProblem(response, status: 503, type: "overloaded")
+            #expect(response.header("retry-after") == "1")
+            holder.close()
+            #expect(eventually { server.http.budget.heldBytes == 0 })
+            try expectServerStillServes(port: port)
+        }
+    }
+
+    @Test("A chunked body draws on the in-flight budget as it grows: 413 once past all of it, and all is given back")
     func inflightBudgetCountsChunkedBodies() throws {
         try withTestServer({ $0.http.maxInflightBytes = 200 }) { port, server in
             let head = "POST /ops/leaky_relu HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -229,11 +248,11 @@ import TensorTestSupport
             let past = try RawHTTPClient(port: port)
             let chunk = "[" + String(repeating: "1,", count: 29) + "1]"
             try past.send(head + String(chunk.utf8.count, radix: 16) + "\r\n" + chunk + "\r\n")
-            // 61 bytes a chunk: the fourth passes 200.
+            // 61 bytes a chunk: the fourth passes 200, the whole budget, which no retry can mend.
             for _ in 0..<3 { try past.send(String(chunk.utf8.count, radix: 16) + "\r\n" + chunk + "\r\n") }
             let response = try past.readResponse()
-            expectProblem(response, status: 503, type: "overloaded")
-            #expect(response.header("retry-after") == "1")
+            expectProblem(response, status: 413, type: "exceeds-memory-budget")
+            #expect(response.header("retry-after") == nil)
             #expect(past.isClosedByServer())
             try expectServerStillServes(port: port)
             #expect(eventually { server.http.budget.heldBytes == 0 })

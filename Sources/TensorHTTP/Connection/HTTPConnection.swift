@@ -293,11 +293,15 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
         return false
     }
 
-    /// Holds budget for `bodyBytes` of the current body; past the budget the client gets 503 and the connection
-    /// closes. False when that answer was given.
+    /// Holds budget for `bodyBytes` of the current body; past the budget the client gets 503 (413 when the body
+    /// alone is larger than all of it) and the connection closes. False when that answer was given.
     private func reserveBody(upTo bodyBytes: Int) -> Bool {
-        guard let reservation, !reservation.grow(to: bodyBytes) else { return true }
-        let error = HTTPRequestError.overloaded(inflightLimit: environment.budget.limit)
+        let error: HTTPRequestError
+        switch reservation?.grow(to: bodyBytes) ?? .granted {
+        case .granted: return true
+        case .busy: error = .overloaded(inflightLimit: environment.budget.limit)
+        case .exceedsLimit(let limit): error = .exceedsInflightBudget(limit: limit)
+        }
         respond(environment.handler.errorResponse(for: error, head: currentHead), keepAlive: false)
         return false
     }

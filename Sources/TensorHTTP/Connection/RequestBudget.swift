@@ -46,13 +46,14 @@ package final class RequestBudget: Sendable {
         }
     }
 
-    /// Raises what is held to at least `total` bytes (a body's size so far); false when the budget has no room.
-    package func grow(to total: Int) -> Bool {
+    /// Raises what is held to at least `total` bytes (a body's size so far).
+    package func grow(to total: Int) -> Outcome {
         state.withLock { state in
-            guard total > state.bytes else { return true }
-            guard !state.isEnded, budget.reserve(total - state.bytes) else { return false }
+            guard total > state.bytes else { return .granted }
+            if total > budget.limit { return .exceedsLimit(budget.limit) }
+            guard !state.isEnded, budget.reserve(total - state.bytes) else { return .busy }
             state.bytes = total
-            return true
+            return .granted
         }
     }
 

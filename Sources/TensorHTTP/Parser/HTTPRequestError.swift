@@ -13,6 +13,8 @@ package enum HTTPRequestError: Error, Equatable, Sendable {
     case bodyTooLarge(limit: Int)
     case requestTimeout
     case overloaded(inflightLimit: Int)
+    /// The body alone is larger than the whole in-flight budget: no retry can succeed.
+    case exceedsInflightBudget(limit: Int)
 
     package var status: Int {
         switch self {
@@ -23,7 +25,7 @@ package enum HTTPRequestError: Error, Equatable, Sendable {
         case .unsupportedTransferEncoding: 501
         case .unsupportedVersion: 505
         case .headTooLarge: 431
-        case .bodyTooLarge: 413
+        case .bodyTooLarge, .exceedsInflightBudget: 413
         case .requestTimeout: 408
         case .overloaded: 503
         }
@@ -45,6 +47,9 @@ package enum HTTPRequestError: Error, Equatable, Sendable {
         case .bodyTooLarge(let limit): "The request body exceeds the limit of \(limit) bytes."
         case .requestTimeout: "The request did not arrive in time."
         case .overloaded: "The server holds as many request bodies as its memory budget allows; retry shortly."
+        case .exceedsInflightBudget(let limit):
+            "The request body is larger than the server's whole in-flight memory budget of \(limit) bytes; it can be "
+                + "served only with a larger --max-inflight-bytes."
         }
     }
 }

@@ -118,6 +118,50 @@ package enum Syscall {
         return (fds[0], fds[1])
     }
 
+    // MARK: - Descriptors
+
+    /// Opens `path` read-only and close-on-exec: the spare descriptor the listener gives up when the process has
+    /// no other (`/dev/null`).
+    package static func openReadOnly(_ path: String) throws(SystemError) -> Int32 {
+        try callBlocking("open") { open(path, O_RDONLY | O_CLOEXEC) }
+    }
+
+    /// The soft and hard `RLIMIT_NOFILE`.
+    package static func descriptorLimit() -> (soft: Int, hard: Int) {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return (0, 0) }
+        return (Self.count(limit.rlim_cur), Self.count(limit.rlim_max))
+    }
+
+    /// Raises the soft `RLIMIT_NOFILE` to the hard one, as nginx's `worker_rlimit_nofile` and Go's runtime do;
+    /// returns the soft limit in force afterwards.
+    @discardableResult
+    package static func raiseDescriptorLimit() -> Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 0 }
+        if limit.rlim_cur < limit.rlim_max {
+            var raised = limit
+            raised.rlim_cur = limit.rlim_max
+            if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
+        }
+        return Self.count(limit.rlim_cur)
+    }
+
+    /// Descriptors this process has open now (`/proc/self/fd`, not counting the one that lists it).
+    package static func openDescriptorCount() -> Int {
+        guard let directory = opendir("/proc/self/fd") else { return 0 }
+        defer { closedir(directory) }
+        var count = 0
+        while let entry = readdir(directory) {
+            let name = entry.pointee.d_name.0
+            if name != CChar(UInt8(ascii: ".")) { count += 1 }
+        }
+        return max(0, count - 1)
+    }
+
+    // RLIM_INFINITY is all ones, which Glibc's module cannot import as an unsigned constant.
+    private static func count(_ limit: rlim_t) -> Int { limit == rlim_t.max ? Int.max : Int(clamping: limit) }
+
     // MARK: - epoll and eventfd
 
     package static func makeEpoll() throws(SystemError) -> Int32 {

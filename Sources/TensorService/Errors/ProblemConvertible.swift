@@ -62,7 +62,7 @@ extension CodecError: ProblemConvertible {
         case .malformed: 400
         case .notFloatingPoint: 422
         case .notRepresentable: 406
-        case .tooLarge: 413
+        case .tooLarge, .exceedsBudget: 413
         case .overBudget: 503
         }
     }
@@ -76,6 +76,7 @@ extension CodecError: ProblemConvertible {
         case .notRepresentable: "not-acceptable"
         case .tooLarge: "body-too-large"
         case .overBudget: "overloaded"
+        case .exceedsBudget: "exceeds-memory-budget"
         }
     }
 }
@@ -93,6 +94,7 @@ extension HTTPRequestError: ProblemConvertible {
         case .bodyTooLarge: "body-too-large"
         case .requestTimeout: "request-timeout"
         case .overloaded: "overloaded"
+        case .exceedsInflightBudget: "exceeds-memory-budget"
         }
     }
 

@@ -19,11 +19,18 @@ enum RequestCoding {
         _ body: ByteBuffer, coding: ContentCoding?, limit: Int, admit: @escaping MemoryAdmission
     ) throws -> ByteBuffer {
         guard let coding else { return body }
+        // What the budget said when it refused: "not now" and "never" are answered differently.
+        let refusal = Locked<Admission>(.granted)
         do {
             return try Inflater.inflate(
-                UnsafeRawBufferPointer(body.bytes), coding: coding, limit: limit, admit: { admit($0) == .granted })
+                UnsafeRawBufferPointer(body.bytes), coding: coding, limit: limit,
+                admit: { bytes in
+                    let outcome = admit(bytes)
+                    if outcome != .granted { refusal.withLock { $0 = outcome } }
+                    return outcome == .granted
+                })
         } catch .overBudget(let bytes) {
-            throw CodecError(.overBudget, "the server cannot hold the \(bytes) bytes of the inflated body now; retry shortly")
+            throw CodecError.refusal(refusal.withLock { $0 }, bytes: bytes, for: "the inflated body")
         } catch .tooLarge(let limit) {
             throw HTTPRequestError.bodyTooLarge(limit: limit)
         } catch .corrupt(let why) {

@@ -18,9 +18,10 @@ package final class ServiceMetrics: Sendable {
     private let inflightBytes: Gauge
     private let sharedMemoryRegions: Gauge
     private let sharedMemoryMappedBytes: Gauge
+    private let acceptErrors: [String: Counter]
     private let process: ProcessMetrics
-    /// Transport byte totals already added to the counters, so each scrape adds only what is new.
-    private let reportedTotals = Locked<(received: Int, sent: Int)>((0, 0))
+    /// Transport totals already added to the counters, so each scrape adds only what is new.
+    private let reportedTotals = Locked<(received: Int, sent: Int, acceptErrors: [String: Int])>((0, 0, [:]))
 
     private static var requestsTotal: MetricNameDescriptor {
         .init(
@@ -72,6 +73,12 @@ package final class ServiceMetrics: Sendable {
             "shared_memory_regions", "", "System shared-memory regions registered now (0 while the extension is off).")
         sharedMemoryMappedBytes = gauge(
             "shared_memory_mapped", "bytes", "Bytes of clients' shared-memory objects mapped for the registered regions.")
+        acceptErrors = Dictionary(uniqueKeysWithValues: AcceptErrorReason.allCases.map { reason in
+            (reason.rawValue, counter(
+                "accept_errors",
+                "Failed accepts, by reason: out of descriptors (then waiting clients are shed: closed at once) or memory.",
+                labels: [("reason", reason.rawValue)]))
+        })
         queueWaits = histograms(
             "queue_wait", "Time a tensor job waited for a worker (0 when it was computed where it arrived), by route.")
         computeTimes = histograms(
@@ -122,13 +129,21 @@ package final class ServiceMetrics: Sendable {
         server: HTTPServer.Statistics, pool: WorkerPool, sharedMemory: SharedMemoryRegistry? = nil
     ) -> [UInt8] {
         // Read and stored under the lock: two scrapes at once (a pair of Prometheus servers) must not count twice.
-        let (newReceived, newSent) = reportedTotals.withLock { reported in
+        let (newReceived, newSent, newAcceptErrors) = reportedTotals.withLock { reported in
             let (received, sent) = (server.receivedBytes, server.sentBytes)
-            defer { reported = (max(reported.received, received), max(reported.sent, sent)) }
-            return (received - reported.received, sent - reported.sent)
+            let newBytes = (received - reported.received, sent - reported.sent)
+            reported.received = max(reported.received, received)
+            reported.sent = max(reported.sent, sent)
+            var newErrors: [(String, Int)] = []
+            for (reason, count) in server.acceptErrorCounts {
+                newErrors.append((reason, count - reported.acceptErrors[reason, default: 0]))
+                reported.acceptErrors[reason] = max(reported.acceptErrors[reason, default: 0], count)
+            }
+            return (newBytes.0, newBytes.1, newErrors)
         }
         receivedBytes.increment(by: Int64(max(0, newReceived)))
         sentBytes.increment(by: Int64(max(0, newSent)))
+        for (reason, added) in newAcceptErrors where added > 0 { acceptErrors[reason]?.increment(by: Int64(added)) }
         openConnections.set(Int64(server.openConnectionCount))
         queueDepth.set(Int64(pool.queueDepth))
         inflightBytes.set(Int64(server.budget.heldBytes))
