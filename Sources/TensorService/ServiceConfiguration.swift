@@ -14,6 +14,8 @@ package struct ServiceConfiguration: Sendable {
     package var drainDelay: Duration = .zero
     /// Triton's system shared-memory extension (`--shared-memory system`); off by default.
     package var sharedMemory = false
+    /// Where the logs go, for the count of lines dropped while their reader stalled; nil when logs go elsewhere.
+    package var logSink: LogSink?
 
     package init() {}
 }

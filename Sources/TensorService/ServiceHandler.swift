@@ -21,9 +21,14 @@ package final class ServiceHandler: HTTPHandler {
     /// Triton's system shared-memory regions; nil while the extension is off (`--shared-memory off`).
     package let sharedMemory: SharedMemoryRegistry?
 
+    /// Where the logs go, for `/metrics`.
+    private let logSink: LogSink?
+
     package init(
-        pool: WorkerPool, maxBodyBytes: Int, sharedMemory: SharedMemoryRegistry? = nil, logger: Logger, accessLogger: Logger
+        pool: WorkerPool, maxBodyBytes: Int, sharedMemory: SharedMemoryRegistry? = nil, logger: Logger, accessLogger: Logger,
+        logSink: LogSink? = nil
     ) {
+        self.logSink = logSink
         self.pool = pool
         self.sharedMemory = sharedMemory
         self.logger = logger
@@ -81,7 +86,8 @@ package final class ServiceHandler: HTTPHandler {
         case .metrics:
             return .immediate { service in
                 let text = service.serverStatistics.withLock { $0 }.map {
-                    service.metrics.exposition(server: $0, pool: service.pool, sharedMemory: service.sharedMemory)
+                    service.metrics.exposition(
+                        server: $0, pool: service.pool, sharedMemory: service.sharedMemory, logSink: service.logSink)
                 } ?? []
                 return HTTPResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: text)
             }

@@ -102,18 +102,15 @@ struct ServeCommand: ParsableCommand {
     }
 
     func run() throws {
-        let (level, format) = (logLevel, logFormat)
+        // Before any thread starts (the log's own is the first), so that every thread inherits the mask: from the
+        // "listening on" line on, a supervisor may send SIGTERM at any moment, and it must wait for
+        // `TerminationSignals.wait()`.
+        TerminationSignals.block()
+        let (level, format, sink) = (logLevel, logFormat, LogSink.standardError)
         LoggingSystem.bootstrap { label in
-            switch format {
-            case .text:
-                var handler = StreamLogHandler.standardError(label: label)
-                handler.logLevel = level
-                return handler
-            case .json:
-                var handler = JSONLogHandler(label: label)
-                handler.logLevel = level
-                return handler
-            }
+            var handler = SinkLogHandler(label: label, format: format == .json ? .json : .text, sink: sink)
+            handler.logLevel = level
+            return handler
         }
         let logger = Logger(label: "tensor-service")
         // Bodies of 4 MiB and more always get their own mapping, returned to the system when freed; glibc's adaptive threshold
@@ -122,6 +119,7 @@ struct ServeCommand: ParsableCommand {
         // Event loops and workers free buffers on several threads; one arena per core keeps them from piling up in each.
         _ = mallopt(M_ARENA_MAX, Int32(max(2, ProcessInfo.processInfo.activeProcessorCount)))
         var configuration = makeConfiguration()
+        configuration.logSink = sink
         if maxInflightBytes == nil {
             let chosen = InflightBudgetDefault(limit: CgroupMemoryLimit.find())
             configuration.http.maxInflightBytes = chosen.bytes
@@ -137,17 +135,16 @@ struct ServeCommand: ParsableCommand {
                 throw ValidationError("TLS: \(error.description).")
             }
         }
-        // Before the server's threads start, so that they inherit the mask: from the "listening on" line on, a
-        // supervisor may send SIGTERM at any moment, and it must wait for `TerminationSignals.wait()`.
-        TerminationSignals.block()
         let server = try TensorServer(configuration: configuration, logger: logger)
         let boundPort = try server.start()
         let shownHost = host.contains(":") ? "[\(host)]" : host
         print("listening on \(tlsCert == nil ? "http" : "https")://\(shownHost):\(boundPort)")
         fflush(nil)
         let signal = TerminationSignals.wait()
-        // Returning ends the process with status 0.
         server.drainAndStop(signal: signal == SIGINT ? "SIGINT" : "SIGTERM")
+        // Every line logged so far goes out before the exit, unless nobody reads them: then the exit does not wait.
+        sink.flush(timeout: .seconds(2))
+        // Returning ends the process with status 0.
     }
 
     func makeConfiguration() -> ServiceConfiguration {

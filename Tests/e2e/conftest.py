@@ -12,14 +12,15 @@ BINARY = os.path.abspath(os.environ.get("TENSOR_SERVICE_BIN", os.path.join(ROOT,
 
 
 class RunningServer:
-    def __init__(self, *args, env=None):
+    def __init__(self, *args, env=None, stderr=None, preexec_fn=None):
         environment = dict(os.environ)
         environment.update(env or {})
-        # Logs go to a file: an unread pipe would fill and block the server's log writes.
+        # Logs go to a file unless a test gives its own destination (a pipe nobody reads, a full filesystem).
         self.log = tempfile.TemporaryFile(mode="w+")
         self.process = subprocess.Popen(
             [BINARY, "--host", "127.0.0.1", *args],
-            stdout=subprocess.PIPE, stderr=self.log, env=environment, text=True)
+            stdout=subprocess.PIPE, stderr=self.log if stderr is None else stderr, env=environment, text=True,
+            preexec_fn=preexec_fn)
         line = self.process.stdout.readline().strip()
         assert line.startswith(("listening on http://", "listening on https://")), f"unexpected first line: {line!r}"
         self.url = line[len("listening on "):]
@@ -39,10 +40,10 @@ class RunningServer:
         return code
 
 
-def start_server(*args, env=None):
+def start_server(*args, env=None, stderr=None, preexec_fn=None):
     if "--port" not in args and not (env and "TENSOR_SERVICE_PORT" in env):
         args = ("--port", "0", *args)
-    return RunningServer(*args, env=env)
+    return RunningServer(*args, env=env, stderr=stderr, preexec_fn=preexec_fn)
 
 
 @pytest.fixture(scope="session")

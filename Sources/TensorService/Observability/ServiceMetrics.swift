@@ -19,9 +19,10 @@ package final class ServiceMetrics: Sendable {
     private let sharedMemoryRegions: Gauge
     private let sharedMemoryMappedBytes: Gauge
     private let acceptErrors: [String: Counter]
+    private let droppedLogLines: Counter
     private let process: ProcessMetrics
     /// Transport totals already added to the counters, so each scrape adds only what is new.
-    private let reportedTotals = Locked<(received: Int, sent: Int, acceptErrors: [String: Int])>((0, 0, [:]))
+    private let reportedTotals = Locked<(received: Int, sent: Int, droppedLogLines: Int, acceptErrors: [String: Int])>((0, 0, 0, [:]))
 
     private static var requestsTotal: MetricNameDescriptor {
         .init(
@@ -79,6 +80,9 @@ package final class ServiceMetrics: Sendable {
                 "Failed accepts, by reason: out of descriptors (then waiting clients are shed: closed at once) or memory.",
                 labels: [("reason", reason.rawValue)]))
         })
+        droppedLogLines = counter(
+            "log_lines_dropped",
+            "Log lines dropped because their reader stalled (a full pipe) or their write failed (a full disk).")
         queueWaits = histograms(
             "queue_wait", "Time a tensor job waited for a worker (0 when it was computed where it arrived), by route.")
         computeTimes = histograms(
@@ -126,10 +130,10 @@ package final class ServiceMetrics: Sendable {
 
     /// Prometheus text, with the gauges, byte totals and process figures read at this moment.
     package func exposition(
-        server: HTTPServer.Statistics, pool: WorkerPool, sharedMemory: SharedMemoryRegistry? = nil
+        server: HTTPServer.Statistics, pool: WorkerPool, sharedMemory: SharedMemoryRegistry? = nil, logSink: LogSink? = nil
     ) -> [UInt8] {
         // Read and stored under the lock: two scrapes at once (a pair of Prometheus servers) must not count twice.
-        let (newReceived, newSent, newAcceptErrors) = reportedTotals.withLock { reported in
+        let (newReceived, newSent, newDropped, newAcceptErrors) = reportedTotals.withLock { reported in
             let (received, sent) = (server.receivedBytes, server.sentBytes)
             let newBytes = (received - reported.received, sent - reported.sent)
             reported.received = max(reported.received, received)
@@ -139,11 +143,15 @@ package final class ServiceMetrics: Sendable {
                 newErrors.append((reason, count - reported.acceptErrors[reason, default: 0]))
                 reported.acceptErrors[reason] = max(reported.acceptErrors[reason, default: 0], count)
             }
-            return (newBytes.0, newBytes.1, newErrors)
+            let dropped = logSink?.droppedLines ?? 0
+            let newDropped = dropped - reported.droppedLogLines
+            reported.droppedLogLines = max(reported.droppedLogLines, dropped)
+            return (newBytes.0, newBytes.1, newDropped, newErrors)
         }
         receivedBytes.increment(by: Int64(max(0, newReceived)))
         sentBytes.increment(by: Int64(max(0, newSent)))
         for (reason, added) in newAcceptErrors where added > 0 { acceptErrors[reason]?.increment(by: Int64(added)) }
+        if newDropped > 0 { droppedLogLines.increment(by: Int64(newDropped)) }
         openConnections.set(Int64(server.openConnectionCount))
         queueDepth.set(Int64(pool.queueDepth))
         inflightBytes.set(Int64(server.budget.heldBytes))
