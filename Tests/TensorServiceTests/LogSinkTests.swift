@@ -38,7 +38,11 @@ import Glibc
             close(ends[0])
             close(ends[1])
         }
-        // The pipe holds 64 KiB, the sink 16 KiB more: 200 KiB of lines cannot all fit.
+        // The pipe is full before the sink writes a byte: its first write blocks, whatever the threads' speed.
+        _ = fcntl(ends[1], F_SETFL, fcntl(ends[1], F_GETFL) | O_NONBLOCK)
+        let filler = [UInt8](repeating: 0x2E, count: 4096)
+        while write(ends[1], filler, filler.count) > 0 {}
+        _ = fcntl(ends[1], F_SETFL, fcntl(ends[1], F_GETFL) & ~O_NONBLOCK)
         let sink = LogSink(descriptor: ends[1], capacityBytes: 16 << 10, batchBytes: 4096)
         for index in 0..<4000 { sink.append(line(index)) }
         #expect(eventually { sink.droppedLines > 0 })

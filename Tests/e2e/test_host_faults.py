@@ -412,3 +412,18 @@ def test_a_full_log_filesystem_leaves_the_service_serving():
     finally:
         subprocess.run(["umount", directory], check=False)
         os.rmdir(directory)
+
+
+def test_every_request_is_logged_once_by_the_time_the_process_has_exited():
+    """Lines are written in batches, yet none is lost on a clean stop: N requests, then SIGTERM, leave exactly N
+    access lines (with their request ids, in order per connection)."""
+    server = start_server("--log-format", "json")
+    try:
+        with requests.Session() as session:
+            for index in range(500):
+                assert session.get(f"{server.url}/healthz", headers={"X-Request-Id": f"n-{index}"}).status_code == 200
+    finally:
+        assert server.stop() == 0
+    ids = [json.loads(line)["request_id"] for line in server.logs().splitlines()
+           if line.startswith("{") and '"message":"request"' in line]
+    assert ids == [f"n-{index}" for index in range(500)]

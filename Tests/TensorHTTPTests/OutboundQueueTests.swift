@@ -1,0 +1,52 @@
+import Glibc
+import Testing
+@testable import TensorHTTP
+
+@Suite struct OutboundQueueTests {
+    private func unsent(_ queue: OutboundQueue) -> [UInt8] {
+        queue.withIOVectors { vectors in
+            vectors.flatMap { Array(UnsafeRawBufferPointer(start: $0.iov_base, count: $0.iov_len)) }
+        }
+    }
+
+    @Test("An answer is finished only when its last byte is consumed, at any split of the writes")
+    func finishesAtTheLastByte() {
+        let body = ByteBuffer(capacity: 8)
+        body.append(Array("0123456789".utf8))
+        let whole = Array("HEAD".utf8) + Array("234567".utf8) + Array("tail".utf8)
+        for split in 0...whole.count {
+            var queue = OutboundQueue()
+            queue.enqueueResponse(head: Array("HEAD".utf8), body: [.buffer(body, 2..<8), .bytes(Array("tail".utf8))], keepAlive: true)
+            #expect(unsent(queue) == whole)
+            let first = queue.consume(split)
+            #expect(first == (split == whole.count ? true : nil))
+            #expect(unsent(queue) == Array(whole[split...]))
+            if split < whole.count { #expect(queue.consume(whole.count - split) == true) }
+            #expect(queue.isEmpty)
+        }
+    }
+
+    @Test("An interim 100 Continue ends no answer; a second answer reports its own keep-alive decision")
+    func interimAndPipelinedAnswers() {
+        var queue = OutboundQueue()
+        queue.enqueueInterim(Array("100\r\n".utf8))
+        queue.enqueueResponse(head: Array("A".utf8), body: [], keepAlive: true)
+        queue.enqueueResponse(head: Array("B".utf8), body: [.bytes([])], keepAlive: false)
+        #expect(queue.consume(5) == nil, "the interim head alone finishes nothing")
+        #expect(queue.consume(1) == true)
+        #expect(queue.consume(1) == false)
+        #expect(queue.isEmpty)
+    }
+
+    @Test("At most maxVectors segments go into one gather write; the rest wait for the next")
+    func boundsTheVectors() {
+        var queue = OutboundQueue()
+        let segments = (0..<40).map { BodySegment.bytes([UInt8($0)]) }
+        queue.enqueueResponse(head: [0xFF], body: segments, keepAlive: true)
+        #expect(queue.withIOVectors { $0.count } == OutboundQueue.maxVectors)
+        #expect(queue.consume(OutboundQueue.maxVectors) == nil)
+        #expect(unsent(queue).count == min(41 - OutboundQueue.maxVectors, OutboundQueue.maxVectors))
+        queue.removeAll()
+        #expect(queue.isEmpty)
+    }
+}
