@@ -34,10 +34,6 @@ import Glibc
     func stalledReaderDropsInsteadOfBlocking() throws {
         var ends: [Int32] = [-1, -1]
         #expect(pipe(&ends) == 0)
-        defer {
-            close(ends[0])
-            close(ends[1])
-        }
         // The pipe is full before the sink writes a byte: its first write blocks, whatever the threads' speed.
         _ = fcntl(ends[1], F_SETFL, fcntl(ends[1], F_GETFL) | O_NONBLOCK)
         let filler = [UInt8](repeating: 0x2E, count: 4096)
@@ -49,14 +45,21 @@ import Glibc
         #expect(!sink.flush(timeout: .milliseconds(200)), "nobody reads: the flush returns at its deadline")
         // The reader comes back: what was kept goes out, and new lines flow again.
         let readEnd = ends[0]
+        let readerDone = DispatchSemaphore(value: 0)
         let reader = Thread {
             var buffer = [UInt8](repeating: 0, count: 65536)
             while read(readEnd, &buffer, buffer.count) > 0 {}
+            readerDone.signal()
         }
         reader.start()
         sink.append(line(-1))
         #expect(sink.flush(timeout: .seconds(30)))
         #expect(sink.writtenLineCount + sink.droppedLines == 4001)
+        // The reader ends at the end of the stream, before its descriptor is closed: a number closed under a
+        // thread still reading it could be another test's pipe a moment later.
+        close(ends[1])
+        readerDone.wait()
+        close(ends[0])
     }
 
     @Test("A write that fails (a full disk) drops its lines, counted, and the sink goes on")
@@ -88,7 +91,7 @@ import Glibc
         var buffer = [UInt8](repeating: 0, count: 4096)
         while case let count = read(ends[0], &buffer, buffer.count), count > 0 { bytes += buffer.prefix(count) }
         let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n")
-        #expect(lines.count == 2)
+        try #require(lines.count == 2)
         let object = try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any]
         #expect(object?["status"] as? Int == 200)
         #expect(object?["path"] as? String == "/a \"b\"")
