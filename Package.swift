@@ -41,11 +41,13 @@ let package = Package(
         .systemLibrary(name: "CMalloc"),
         // epoll, eventfd and accept4, which Glibc's Swift module leaves out.
         .systemLibrary(name: "CLinux"),
+        // HTTP/2 framing, HPACK and flow control, driven by our event loops.
+        .systemLibrary(name: "CNghttp2", pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),
         // A SIGBUS handler that keeps a client's shrunken shared-memory object from ending the process.
         .target(name: "CMappingGuard"),
         .target(
             name: "TensorHTTP",
-            dependencies: ["CZlib", "COpenSSL", "CLinux", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CZlib", "COpenSSL", "CLinux", "CNghttp2", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .target(

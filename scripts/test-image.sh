@@ -53,6 +53,7 @@ done
 [ "$("${podman[@]}" inspect --format '{{.HostConfig.ReadonlyRootfs}}' "$name")" = true ] || fail "root file system is writable"
 "${podman[@]}" exec "$name" sh -c 'touch /probe' 2>/dev/null && fail "could write to the root file system"
 [ "$(curl -s "$url/healthz")" = '{"status":"ok"}' ] || fail "/healthz"
+[ "$(curl -s --http2-prior-knowledge "$url/healthz")" = '{"status":"ok"}' ] || fail "/healthz over h2c (libnghttp2 in the image)"
 answer=$(curl -s "$url/ops/leaky_relu" -H 'Content-Type: application/json' -d '{"data": [-1, 2]}')
 [ "$answer" = '{"dtype":"float32","shape":[2],"data":[-0.01,2.0]}' ] || fail "leaky_relu answered $answer"
 curl -s "$url/metrics" | grep -q '^tensor_service_http_requests_total{method="POST",route="/ops/leaky_relu",status="200"} 1' \

@@ -10,7 +10,7 @@ for tool in curl openssl promtool; do command -v "$tool" >/dev/null || missing+=
 python3 - <<'PY' 2>/dev/null || missing+=("Python packages of Tests/e2e/requirements.txt")
 import importlib
 for module in ["kubernetes_validate", "numpy", "openapi_spec_validator", "prometheus_client", "pytest", "yaml",
-               "requests", "schemathesis", "tritonclient.http"]:
+               "requests", "schemathesis", "tritonclient.http", "tritonclient.grpc", "grpc_health.v1.health_pb2"]:
     importlib.import_module(module)
 PY
 if [ ${#missing[@]} -gt 0 ]; then

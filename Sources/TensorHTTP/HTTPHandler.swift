@@ -12,6 +12,16 @@ package protocol HTTPHandler: Sendable {
     /// The answer to a pipelined request, whose head is `head`, that was not started before the server began to
     /// drain.
     func drainingResponse(head: HTTPRequestHead) -> HTTPResponse
+
+    /// Decides what a gRPC call (an HTTP/2 request with content-type `application/grpc`) is, from its head: its
+    /// `path` names the method. Called on the connection's event loop.
+    func prepareCall(_ head: HTTPRequestHead) -> GRPCCallDecision
+}
+
+extension HTTPHandler {
+    package func prepareCall(_ head: HTTPRequestHead) -> GRPCCallDecision {
+        .reject(GRPCStatus(.unimplemented, "\(head.path.prefix(200)) is not served here"))
+    }
 }
 
 /// What a handler decided from a request's head.

@@ -15,7 +15,7 @@ import Glibc
 /// and closes the clients waiting in the backlog (a prompt close instead of a hang), takes the spare back and
 /// pauses accepting for `acceptPause`, on the loop's own timer: nothing on this path may need a descriptor.
 package final class HTTPServer: EventLoopHandler, @unchecked Sendable {
-    // @unchecked Sendable: `listener`, `listenerID` and `spareDescriptor` are confined to `acceptLoop`; the
+    // @unchecked Sendable: `listeners` and `spareDescriptor` are confined to `acceptLoop`; the
     // connection registry is behind `registry`'s lock; `isAcceptPaused` and `maxConnections` are atomic; everything
     // else is immutable.
     package let configuration: HTTPServerConfiguration
@@ -26,8 +26,8 @@ package final class HTTPServer: EventLoopHandler, @unchecked Sendable {
     package let statistics: Statistics
     package let group: EventLoopGroup
     private var acceptLoop: EventLoop { group.loops[0] }
-    private var listener: ListeningSocket?
-    private var listenerID: UInt64?
+    /// The HTTP port's listener first, then those of `additionalPorts`; all speak the same service.
+    private var listeners: [(socket: ListeningSocket, id: UInt64)] = []
     /// Held open to be given up when the process runs out of descriptors (-1 while given up).
     private var spareDescriptor: Int32 = -1
     /// Accepting waits for a connection to close (the limit) or for a moment to pass (out of descriptors).
@@ -87,36 +87,47 @@ package final class HTTPServer: EventLoopHandler, @unchecked Sendable {
     /// The most connections open at once: the configured number, or fewer when the descriptor limit says so.
     package var connectionLimit: Int { maxConnections.load(ordering: .relaxed) }
 
-    /// Binds and starts accepting; returns the bound port (the kernel's pick when the configuration says 0).
-    /// Throws when the descriptor limit leaves room for no connection at all.
+    /// The bound ports of `configuration.additionalPorts`, in order, once `start` has returned.
+    package private(set) var additionalBoundPorts: [Int] = []
+
+    /// Binds every port and starts accepting; returns the HTTP port as bound (the kernel's pick when the
+    /// configuration says 0). Throws when the descriptor limit leaves room for no connection at all.
     package func start() throws(SystemError) -> Int {
         signal(SIGPIPE, SIG_IGN)
-        let socket = try ListeningSocket.bind(host: configuration.host, port: configuration.port)
-        let spare: Int32
+        var sockets: [ListeningSocket] = []
+        var spare: Int32 = -1
         do {
+            for port in [configuration.port] + configuration.additionalPorts {
+                sockets.append(try ListeningSocket.bind(host: configuration.host, port: port))
+            }
             spare = try Syscall.openReadOnly("/dev/null")
             try fitConnectionsToDescriptorLimit()
         } catch {
-            socket.close()
+            for socket in sockets { socket.close() }
+            if spare >= 0 { Syscall.close(spare) }
             throw error
         }
         let registered = Locked<SystemError?>(nil)
-        acceptLoop.executeAndWait { [self] in
+        acceptLoop.executeAndWait { [self, sockets, spare] in
             spareDescriptor = spare
-            listener = socket
             do throws(SystemError) {
-                listenerID = try acceptLoop.register(socket.descriptor, handler: self)
+                for socket in sockets { listeners.append((socket, try acceptLoop.register(socket.descriptor, handler: self))) }
                 acceptPending()
             } catch {
                 registered.withLock { $0 = error }
             }
         }
         if let error = registered.withLock({ $0 }) {
-            socket.close()
+            acceptLoop.executeAndWait { [self] in
+                for listener in listeners { acceptLoop.deregister(listener.id) }
+                listeners.removeAll()
+            }
+            for socket in sockets { socket.close() }
             Syscall.close(spare)
             throw error
         }
-        return socket.port
+        additionalBoundPorts = sockets.dropFirst().map(\.port)
+        return sockets[0].port
     }
 
     /// Lowers the connection limit to what the descriptor limit holds, saying so; throws when nothing fits.
@@ -150,11 +161,17 @@ package final class HTTPServer: EventLoopHandler, @unchecked Sendable {
     /// The pause after running out of descriptors or memory is over.
     package func handleTimer(deadline: UInt64) { resumeAccepting() }
 
-    /// Accepts until the backlog is empty (edge-triggered: the listener reports again only for new arrivals), the
-    /// connection limit is reached or accepting fails.
+    /// Accepts on every listener until its backlog is empty (edge-triggered: a listener reports again only for new
+    /// arrivals; one without any answers EAGAIN at once), the connection limit is reached or accepting fails.
     private func acceptPending() {
         acceptLoop.assertInLoop()
-        guard let listener else { return }
+        for listener in listeners {
+            guard acceptPending(on: listener.socket) else { return }
+        }
+    }
+
+    /// Accepts from one listener; false when accepting paused.
+    private func acceptPending(on listener: ListeningSocket) -> Bool {
         while !isAcceptPaused.load(ordering: .sequentiallyConsistent) {
             let limit = connectionLimit
             if openConnectionCount >= limit {
@@ -177,13 +194,14 @@ package final class HTTPServer: EventLoopHandler, @unchecked Sendable {
                 logger.warning(
                     "accept failed; pausing", metadata: ["error": "\(error)", "pause_ms": .stringConvertible(Self.acceptPause / 1_000_000)])
                 pauseAccepting()
-                return
+                return false
             }
-            guard let accepted else { return }
+            guard let accepted else { return true }
             // A keep-alive client must never wait on Nagle's algorithm for the tail of an answer.
             try? Syscall.setOption(accepted.descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
             open(accepted.descriptor, clientAddress: accepted.address)
         }
+        return false
     }
 
     /// Out of descriptors: frees the spare, accepts and closes the clients waiting now, so they see a prompt close
@@ -205,8 +223,8 @@ package final class HTTPServer: EventLoopHandler, @unchecked Sendable {
     /// Stops accepting for `acceptPause`, on the loop's timer heap (a Dispatch timer needs descriptors of its own).
     private func pauseAccepting() {
         isAcceptPaused.store(true, ordering: .sequentiallyConsistent)
-        guard let listenerID else { return }
-        acceptLoop.scheduleTimer(for: listenerID, at: EventLoop.now() + Self.acceptPause)
+        guard let first = listeners.first else { return }
+        acceptLoop.scheduleTimer(for: first.id, at: EventLoop.now() + Self.acceptPause)
     }
 
     private func open(_ descriptor: Int32, clientAddress: String) {
@@ -270,10 +288,11 @@ package final class HTTPServer: EventLoopHandler, @unchecked Sendable {
             return Array(registry.connections.values)
         }
         acceptLoop.executeAndWait { [self] in
-            if let listenerID { acceptLoop.deregister(listenerID) }
-            listenerID = nil
-            listener?.close()
-            listener = nil
+            for listener in listeners {
+                acceptLoop.deregister(listener.id)
+                listener.socket.close()
+            }
+            listeners.removeAll()
             if spareDescriptor >= 0 { Syscall.close(spareDescriptor) }
             spareDescriptor = -1
         }

@@ -2,6 +2,8 @@
 package struct HTTPServerConfiguration: Sendable {
     package var host = "0.0.0.0"
     package var port = 8080
+    /// More ports with the same service (`--grpc-port`: gRPC clients and KServe's h2c port use their own).
+    package var additionalPorts: [Int] = []
     package var maxBodyBytes = 268_435_456
     package var maxHeadBytes = 16 * 1024
     package var maxConnections = 1024

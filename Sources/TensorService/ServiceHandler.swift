@@ -9,7 +9,7 @@ import TensorHTTP
 package final class ServiceHandler: HTTPHandler {
     package let pool: WorkerPool
     package let metrics: ServiceMetrics
-    private let logger: Logger
+    let logger: Logger
     private let observer: RequestObserver
     private let draining = Atomic<Bool>(false)
     private let maxBodyBytes: Int
@@ -41,8 +41,25 @@ package final class ServiceHandler: HTTPHandler {
     /// Connects the service to the server whose connections and bytes `/metrics` reports.
     package func attach(_ http: HTTPServer) { serverStatistics.withLock { $0 = http.statistics } }
 
-    /// Readiness turns 503 from here on.
-    package func markDraining() { draining.store(true, ordering: .relaxed) }
+    /// gRPC health watchers, told NOT_SERVING when the drain begins.
+    let healthWatchers = HealthWatchers()
+
+    /// Readiness turns 503 from here on (and gRPC health NOT_SERVING).
+    package func markDraining() {
+        draining.store(true, ordering: .relaxed)
+        healthWatchers.drain()
+    }
+
+    /// A gRPC call: the method its path names (`GRPCService`).
+    package func prepareCall(_ head: HTTPRequestHead) -> GRPCCallDecision {
+        GRPCService.decide(head, service: self)
+    }
+
+    /// A gRPC call ended: counted by method and code, and logged like a request.
+    func observeCall(_ call: GRPCCallContext, status: GRPCStatus, messagesIn: Int, bytesIn: Int, bytesOut: Int) {
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds &- call.started) / 1e9
+        observer.finishCall(call, status: status, messagesIn: messagesIn, bytesIn: bytesIn, bytesOut: bytesOut, seconds: seconds)
+    }
 
     package var isDraining: Bool { draining.load(ordering: .relaxed) }
 

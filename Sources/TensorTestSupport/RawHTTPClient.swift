@@ -110,6 +110,13 @@ public final class RawHTTPClient {
         return response
     }
 
+    /// Exactly `count` bytes of whatever the server sends (HTTP/2 frames).
+    public func readExactly(_ count: Int) throws -> [UInt8] {
+        while buffered.count < count { try fill() }
+        defer { buffered.removeFirst(count) }
+        return Array(buffered[0..<count])
+    }
+
     /// True when the server has closed the connection (reads end), false if bytes arrive instead.
     public func isClosedByServer() -> Bool {
         if !buffered.isEmpty { return false }

@@ -17,7 +17,7 @@ struct ServeCommand: ParsableCommand {
     static let optionNames = [
         "--host", "--port", "--workers", "--max-body-bytes", "--max-connections", "--max-queue", "--max-inflight-bytes",
         "--read-timeout", "--idle-timeout", "--shutdown-grace", "--drain-delay", "--tls-cert", "--tls-key", "--log-level", "--log-format",
-        "--shared-memory",
+        "--shared-memory", "--grpc-port",
     ]
 
     @Option(help: "Address to bind: 0.0.0.0, :: (IPv6 and IPv4), or 127.0.0.1 for loopback only.")
@@ -25,6 +25,9 @@ struct ServeCommand: ParsableCommand {
 
     @Option(help: "TCP port; 0 picks a free one.")
     var port = 8080
+
+    @Option(help: "A second port with the same service, for gRPC clients (Triton's convention is 8001); 0 picks a free one. Off by default: the HTTP port speaks gRPC too.")
+    var grpcPort: Int?
 
     @Option(help: "Threads that run kernels (default: active CPUs).")
     var workers: Int?
@@ -80,6 +83,7 @@ struct ServeCommand: ParsableCommand {
     /// 1e16 seconds overflows its conversion to nanoseconds) is a usage error that names the flag and its variable.
     func validate() throws {
         try Self.check("--port", port, in: 0...65535)
+        if let grpcPort { try Self.check("--grpc-port", grpcPort, in: 0...65535) }
         if let workers { try Self.check("--workers", workers, in: 1...1024) }
         try Self.check("--max-body-bytes", maxBodyBytes, in: 1...(1 << 40))
         try Self.check("--max-connections", maxConnections, in: 1...1_000_000)
@@ -139,6 +143,7 @@ struct ServeCommand: ParsableCommand {
         let boundPort = try server.start()
         let shownHost = host.contains(":") ? "[\(host)]" : host
         print("listening on \(tlsCert == nil ? "http" : "https")://\(shownHost):\(boundPort)")
+        if let grpcBound = server.http.additionalBoundPorts.first { print("listening for gRPC on \(shownHost):\(grpcBound)") }
         fflush(nil)
         let signal = TerminationSignals.wait()
         server.drainAndStop(signal: signal == SIGINT ? "SIGINT" : "SIGTERM")
@@ -151,6 +156,7 @@ struct ServeCommand: ParsableCommand {
         var configuration = ServiceConfiguration()
         configuration.http.host = host
         configuration.http.port = port
+        configuration.http.additionalPorts = grpcPort.map { [$0] } ?? []
         configuration.http.maxBodyBytes = maxBodyBytes
         configuration.http.maxConnections = maxConnections
         configuration.http.maxInflightBytes = maxInflightBytes ?? InflightBudgetDefault.withoutLimit

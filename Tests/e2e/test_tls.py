@@ -46,15 +46,29 @@ def test_requests_over_https_with_a_large_body(tls_server, certificate):
     assert response.status_code == 200 and len(response.content) == len(body)
 
 
-def test_alpn_selects_http11(tls_server):
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    context.set_alpn_protocols(["h2", "http/1.1"])
-    with socket.create_connection(("127.0.0.1", tls_server.port)) as raw:
-        with context.wrap_socket(raw, server_hostname="localhost") as tls:
-            assert tls.selected_alpn_protocol() == "http/1.1"
-            assert tls.version() in ("TLSv1.2", "TLSv1.3")
+def test_alpn_prefers_h2_and_falls_back_to_http11(tls_server):
+    for offered, chosen in ((["h2", "http/1.1"], "h2"), (["http/1.1"], "http/1.1")):
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        context.set_alpn_protocols(offered)
+        with socket.create_connection(("127.0.0.1", tls_server.port)) as raw:
+            with context.wrap_socket(raw, server_hostname="localhost") as tls:
+                assert tls.selected_alpn_protocol() == chosen
+                assert tls.version() in ("TLSv1.2", "TLSv1.3")
+
+
+def test_http2_and_grpc_over_tls(tls_server, certificate):
+    import numpy as np
+    import tritonclient.grpc as grpcclient
+    cert, _ = certificate
+    result = subprocess.run(["curl", "-s", "-i", "--http2", "--cacert", str(cert), f"https://localhost:{tls_server.port}/healthz"],
+                            capture_output=True, text=True, timeout=30)
+    assert result.stdout.startswith("HTTP/2 200"), result.stdout
+    client = grpcclient.InferenceServerClient(f"localhost:{tls_server.port}", ssl=True, root_certificates=str(cert))
+    tensor = grpcclient.InferInput("input", [2], "FP32")
+    tensor.set_data_from_numpy(np.array([-1.0, 2.0], dtype=np.float32))
+    assert client.infer("leaky_relu", [tensor]).as_numpy("output").tolist() == [np.float32(-0.01), 2.0]
 
 
 def test_old_protocols_are_refused(tls_server):

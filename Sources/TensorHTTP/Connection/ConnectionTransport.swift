@@ -22,6 +22,12 @@ protocol ConnectionTransport: AnyObject {
     var hasBufferedInput: Bool { get }
     /// Ends our side of the stream (TLS close_notify, then FIN); we may still read.
     func shutdownOutput()
+    /// True when the TLS handshake's ALPN chose `h2`.
+    var negotiatedHTTP2: Bool { get }
+}
+
+extension ConnectionTransport {
+    var negotiatedHTTP2: Bool { false }
 }
 
 enum TransportProgress: Equatable {

@@ -46,6 +46,11 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
     /// The last request's body when it was small, read into again by the next request once nothing else holds it:
     /// a keep-alive client sending small tensors then costs no allocation per body.
     private var reusableBody: ByteBuffer?
+    /// Whether the connection's first bytes have been looked at for the HTTP/2 preface.
+    private var hasChosenProtocol = false
+    /// Set once the connection speaks HTTP/2: every event goes there from then on.
+    private var http2: HTTP2Connection?
+    private let clientAddress: String
 
     private static let readChunkBytes = 64 * 1024
     /// Steps (a read, a decoded request, a write) one connection takes before letting the others run: a keep-alive
@@ -58,6 +63,7 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
         self.descriptor = descriptor
         self.loop = loop
         self.environment = environment
+        self.clientAddress = clientAddress
         machine = ConnectionStateMachine(
             now: EventLoop.now(), readTimeout: environment.readTimeout, idleTimeout: environment.idleTimeout,
             lingerTimeout: environment.lingerTimeout)
@@ -89,6 +95,7 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
     /// (an event collected just before could otherwise be handled after, with the drain still queued).
     package func beginDrain() {
         loop.executeAndWait { [self] in
+            if let http2 { return http2.beginDrain() }
             guard !isClosing else { return }
             if machine.beginDrain() == .closeNow { close() } else { pump() }
         }
@@ -96,12 +103,16 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
 
     /// Closes at once, whatever is in flight (the end of the shutdown grace). Callable from any thread.
     package func forceClose() {
-        loop.execute { [self] in close() }
+        loop.execute { [self] in
+            if let http2 { return http2.forceClose() }
+            close()
+        }
     }
 
     // MARK: - Events
 
     package func handleEvents(_ events: EventSet) {
+        if let http2 { return http2.handleEvents(events) }
         guard !isClosing else { return }
         // A reset, or both directions shut: nothing can be read or written any more, whatever phase we are in.
         // Closing here (not when the next read or write fails) is what keeps a client that resets mid-answer from
@@ -117,6 +128,7 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
     }
 
     package func handleTimer(deadline: UInt64) {
+        if let http2 { return http2.handleTimer(deadline: deadline) }
         guard !isClosing, deadline == scheduledDeadline else { return }
         scheduledDeadline = nil
         switch machine.timerFired(now: EventLoop.now()) {
@@ -138,7 +150,7 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
         // A turn is bounded, so a client streaming bytes or pipelining small requests cannot hold the loop's other
         // connections and timers; edge-triggered, a connection that yields with work left queues its next turn.
         var stepsLeft = Self.stepsPerTurn
-        while !isClosing {
+        while !isClosing && http2 == nil {
             guard stepsLeft > 0 else {
                 loop.execute { [self] in pump() }
                 return
@@ -167,7 +179,13 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
 
     private func advanceHandshake() -> Bool {
         switch transport.advanceHandshake() {
-        case .ready: return true
+        case .ready:
+            // ALPN chose h2: the client's first bytes will be the HTTP/2 preface.
+            if transport.negotiatedHTTP2 {
+                switchToHTTP2()
+                return false
+            }
+            return true
         case .needsReadable: isReadable = false
         case .needsWritable: isWritable = false
         case .failed: close()
@@ -224,6 +242,15 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
     /// Decodes what the input holds: heads are checked and admitted, a whole request goes to the handler.
     /// Returns true when it changed what the connection does next (a request handed over, an answer queued).
     private func decodeInput() -> Bool {
+        if !hasChosenProtocol {
+            switch HTTP2Preface.match(input.readable) {
+            case .incomplete: return false
+            case .http2:
+                switchToHTTP2()
+                return true
+            case .other: hasChosenProtocol = true
+            }
+        }
         while !isClosing && machine.readsRequests {
             if !input.isEmpty { noteRequestBytes() }
             let event: HTTPRequestDecoder.Event?
@@ -349,6 +376,20 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
     private func finishRequest(_ response: HTTPResponse) {
         guard !isClosing else { return reportUndelivered(response) }
         respond(response, keepAlive: currentHead?.wantsKeepAlive ?? false)
+    }
+
+    /// The client spoke HTTP/2 (its preface, or ALPN h2): an `HTTP2Connection` takes over the socket, its registration
+    /// and the bytes read so far; this connection forwards its events there from now on.
+    private func switchToHTTP2() {
+        hasChosenProtocol = true
+        guard let registrationID else { return close() }
+        let initial = Array(input.readable)
+        input = InputBuffer(capacity: 0)
+        let successor = HTTP2Connection(
+            owner: self, descriptor: descriptor, loop: loop, registrationID: registrationID, environment: environment,
+            transport: transport, clientAddress: clientAddress)
+        http2 = successor
+        successor.start(initial: initial)
     }
 
     // MARK: - Writing

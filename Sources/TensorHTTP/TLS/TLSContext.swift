@@ -6,7 +6,7 @@ package struct TLSSetupError: Error, CustomStringConvertible {
 }
 
 /// The server's TLS settings, shared by every connection: certificate chain and key from PEM files, TLS 1.2 and
-/// 1.3 only, ALPN `http/1.1`.
+/// 1.3 only, ALPN `h2` (preferred) and `http/1.1`.
 package final class TLSContext: @unchecked Sendable {
     // @unchecked Sendable: the SSL_CTX is configured once in init and only read afterwards (SSL_new), which
     // OpenSSL allows from any thread.
@@ -29,18 +29,20 @@ package final class TLSContext: @unchecked Sendable {
             throw TLSSetupError(description: "the private key in \(keyPath) does not match the certificate")
         }
         SSL_CTX_set_alpn_select_cb(context, { _, selected, selectedLength, offered, offeredLength, _ in
-            // Wire format: a length byte, then the protocol name, repeated. We speak only http/1.1.
+            // Wire format: a length byte, then the protocol name, repeated. h2 wins when offered (gRPC needs it).
             guard let offered else { return SSL_TLSEXT_ERR_NOACK }
-            var index = 0
-            while index < Int(offeredLength) {
-                let length = Int(offered[index])
-                let name = UnsafeBufferPointer(start: offered + index + 1, count: min(length, Int(offeredLength) - index - 1))
-                if name.elementsEqual("http/1.1".utf8) {
-                    selected?.pointee = offered + index + 1
-                    selectedLength?.pointee = UInt8(length)
-                    return SSL_TLSEXT_ERR_OK
+            for wanted in ["h2", "http/1.1"] {
+                var index = 0
+                while index < Int(offeredLength) {
+                    let length = Int(offered[index])
+                    let name = UnsafeBufferPointer(start: offered + index + 1, count: min(length, Int(offeredLength) - index - 1))
+                    if name.elementsEqual(wanted.utf8) {
+                        selected?.pointee = offered + index + 1
+                        selectedLength?.pointee = UInt8(length)
+                        return SSL_TLSEXT_ERR_OK
+                    }
+                    index += 1 + length
                 }
-                index += 1 + length
             }
             return SSL_TLSEXT_ERR_NOACK
         }, nil)

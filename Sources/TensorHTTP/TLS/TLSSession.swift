@@ -47,6 +47,15 @@ final class TLSSession {
         return result > 0 ? .done(Int(result)) : progress(for: result)
     }
 
+    /// The protocol ALPN chose (`h2`, `http/1.1`), or nil.
+    var selectedProtocol: String? {
+        var name: UnsafePointer<UInt8>?
+        var length: UInt32 = 0
+        SSL_get0_alpn_selected(ssl, &name, &length)
+        guard let name, length > 0 else { return nil }
+        return String(decoding: UnsafeBufferPointer(start: name, count: Int(length)), as: UTF8.self)
+    }
+
     /// Decrypted bytes OpenSSL holds that the socket will not signal again.
     var hasPendingBytes: Bool { SSL_pending(ssl) > 0 }
 

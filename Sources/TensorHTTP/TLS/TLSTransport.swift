@@ -12,6 +12,7 @@ final class TLSTransport: ConnectionTransport {
     }
 
     var isReady: Bool { session.isHandshakeComplete }
+    var negotiatedHTTP2: Bool { session.selectedProtocol == "h2" }
     var hasBufferedInput: Bool { session.hasPendingBytes }
     var tracksReadinessExactly: Bool { false }
 

@@ -1,17 +1,24 @@
 import TensorCodecs
 import TensorHTTP
 
-extension HTTPRequest {
-    /// What the codecs ask before allocating for this request: a reservation from its share of the in-flight
-    /// budget, so the budget bounds the memory a request holds at its peak, not just its body.
+extension RequestBudget {
+    /// What the codecs ask before allocating for a request: a reservation from its share of the in-flight budget,
+    /// so the budget bounds the memory a request holds at its peak, not just its body.
     var admission: MemoryAdmission {
-        guard let budget else { return admitAnything }
-        return { bytes in
-            switch budget.reserve(bytes) {
+        { [self] bytes in
+            switch reserve(bytes) {
             case .granted: .granted
             case .busy: .busy
             case .exceedsLimit(let limit): .exceedsLimit(limit)
             }
         }
     }
+}
+
+extension HTTPRequest {
+    var admission: MemoryAdmission { budget?.admission ?? admitAnything }
+}
+
+extension GRPCMessage {
+    var admission: MemoryAdmission { budget?.admission ?? admitAnything }
 }

@@ -49,6 +49,9 @@ package final class InferenceStatistics: Sendable {
         }
     }
 
+    /// The totals now.
+    var snapshot: Totals { totals.withLock { $0 } }
+
     /// A failed inference (a 4xx or 5xx answer from the pipeline) and how long it took.
     func recordFailure(nanoseconds: UInt64) {
         totals.withLock { $0.fail.add(nanoseconds) }

@@ -57,6 +57,21 @@ package struct RequestObserver: Sendable {
         return response
     }
 
+    /// A gRPC call's end: `tensor_service_grpc_requests_total{method,code}` and an access-log line with
+    /// `protocol` grpc, its method as the route and its gRPC code as the status.
+    func finishCall(_ call: GRPCCallContext, status: GRPCStatus, messagesIn: Int, bytesIn: Int, bytesOut: Int, seconds: Double) {
+        metrics.recordCall(method: call.method, code: status.code, seconds: seconds)
+        accessLogger.info(
+            "request",
+            metadata: [
+                "protocol": "grpc", "method": "POST", "route": .string(call.method), "status": .stringConvertible(status.code.rawValue),
+                "messages_in": .stringConvertible(messagesIn), "bytes_in": .stringConvertible(bytesIn),
+                "bytes_out": .stringConvertible(bytesOut), "duration_ms": .stringConvertible((seconds * 1e6).rounded() / 1e3),
+                "complete": .stringConvertible(status.code == .ok), "client": .string(call.clientAddress),
+                "user_agent": .string(call.userAgent),
+            ])
+    }
+
     private static func bounded(_ text: String) -> String {
         text.utf8.count <= maxLoggedTextBytes ? text : String(decoding: text.utf8.prefix(maxLoggedTextBytes), as: UTF8.self)
     }

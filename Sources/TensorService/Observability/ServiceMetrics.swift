@@ -7,6 +7,7 @@ import TensorKernels
 package final class ServiceMetrics: Sendable {
     package let registry = PrometheusCollectorRegistry()
     private let requestCounters = Locked<[String: Counter]>([:])
+    private let callCounters = Locked<[String: Counter]>([:])
     private let durations = Locked<[String: DurationHistogram]>([:])
     private let queueWaits: [String: DurationHistogram]
     private let computeTimes: [String: DurationHistogram]
@@ -113,6 +114,35 @@ package final class ServiceMetrics: Sendable {
             let histogram = registry.makeDurationHistogram(
                 descriptor: Self.requestDuration, labels: [("route", route)], buckets: Self.latencyBuckets)
             histograms[route] = histogram
+            return histogram
+        }
+        histogram.recordNanoseconds(Int64(seconds * 1e9))
+    }
+
+    private static var callsTotal: MetricNameDescriptor {
+        .init(
+            namespace: "tensor_service", metricName: "grpc_requests", unitName: "total",
+            helpText: "gRPC calls ended, by method (its path) and gRPC status code.")
+    }
+
+    /// One ended gRPC call. Methods are counted by name only when served (any other is `other`), so a client cannot
+    /// make series at will; its duration goes to the request histogram under the method.
+    package func recordCall(method: String, code: GRPCStatus.Code, seconds: Double) {
+        let label = code == .unimplemented ? "other" : method
+        let key = "\(label) \(code.rawValue)"
+        let counter = callCounters.withLock { counters in
+            if let counter = counters[key] { return counter }
+            let counter = registry.makeCounter(
+                descriptor: Self.callsTotal, labels: [("method", label), ("code", String(code.rawValue))])
+            counters[key] = counter
+            return counter
+        }
+        counter.increment()
+        let histogram = durations.withLock { histograms in
+            if let histogram = histograms[label] { return histogram }
+            let histogram = registry.makeDurationHistogram(
+                descriptor: Self.requestDuration, labels: [("route", label)], buckets: Self.latencyBuckets)
+            histograms[label] = histogram
             return histogram
         }
         histogram.recordNanoseconds(Int64(seconds * 1e9))

@@ -59,8 +59,12 @@ package final class SharedMemoryRegistry: Sendable {
         withExtendedLifetime(dropped) {}
     }
 
-    /// The status JSON: every region, or the one named (404 when unknown, as in Triton).
-    func statusJSON(_ name: String?) throws(ServiceError) -> String {
+    /// Every region, or the one named (404 when unknown, as in Triton).
+    func statuses(_ name: String?) throws(ServiceError) -> [(name: String, key: String, offset: Int, byteSize: Int)] {
+        try listed(name).map { ($0.name, $0.key, $0.offset, $0.byteSize) }
+    }
+
+    private func listed(_ name: String?) throws(ServiceError) -> [SharedMemoryRegion] {
         let listed = regions.withLock { regions in
             name.map { regions[$0].map { [$0] } ?? [] } ?? regions.values.sorted { $0.name < $1.name }
         }
@@ -69,7 +73,12 @@ package final class SharedMemoryRegistry: Sendable {
                 status: 404, problemType: "shared-memory",
                 detail: "Unable to find system shared memory region: '\(name.prefix(Self.maxNameLength))'")
         }
-        let entries = listed.map { region in
+        return listed
+    }
+
+    /// The status JSON: every region, or the one named (404 when unknown, as in Triton).
+    func statusJSON(_ name: String?) throws(ServiceError) -> String {
+        let entries = try listed(name).map { region in
             #"{"name":\#(JSONText.quoted(region.name)),"key":\#(JSONText.quoted(region.key)),"#
                 + #""offset":\#(region.offset),"byte_size":\#(region.byteSize)}"#
         }

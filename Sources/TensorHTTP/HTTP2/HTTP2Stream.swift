@@ -1,0 +1,113 @@
+/// One HTTP/2 stream of a connection: its request as it arrives, what it became (a REST exchange or a gRPC call),
+/// and its answer's bytes as libnghttp2 takes them. Touched on the connection's event loop only.
+final class HTTP2Stream {
+    let id: Int32
+    /// When its headers began, for the access log's timing.
+    let firstByte: UInt64
+    var method = ""
+    var path = ""
+    var authority = ""
+    var headers = HTTPHeaders()
+    /// Bytes of header names and values so far; past the head limit the request is refused whole.
+    var headerBytes = 0
+    var isHeadTooLarge = false
+    var role = Role.undecided
+    /// The answer's body, in order; `nextSegment`/`offset` say how much libnghttp2 has taken.
+    var outgoing: [BodySegment] = []
+    var nextSegment = 0
+    var offset = 0
+    /// Budgets released once the bytes before `end` (counted over everything sent on the stream) have been taken.
+    var releases: [(end: Int, budget: RequestBudget)] = []
+    var bytesTaken = 0
+    var bytesQueued = 0
+    /// Headers (or a trailers-only answer) have been submitted.
+    var hasResponded = false
+    /// The data source returned DEFERRED and waits for `nghttp2_session_resume_data`.
+    var isDeferred = false
+    /// The answer is complete once `outgoing` is taken: EOF, or for gRPC these trailers.
+    var isAnswerComplete = false
+    var trailers: [(String, String)]?
+    /// The request's END_STREAM arrived.
+    var isInputEnded = false
+    /// For the access log and metrics; called when the stream closes.
+    var onWritten: (@Sendable (ExchangeTiming) -> Void)?
+
+    enum Role {
+        case undecided
+        /// A REST request: its body is collected, then handed to the exchange whole.
+        case rest(exchange: any PreparedExchange, body: ByteBuffer, budget: RequestBudget?)
+        /// Answered from its head already (an error, or a body-less request's early answer); the body is dropped.
+        case answered
+        case grpc(call: any GRPCCall, reader: GRPCMessageReader, output: GRPCOutput)
+    }
+
+    init(id: Int32, firstByte: UInt64) {
+        self.id = id
+        self.firstByte = firstByte
+    }
+
+    /// The request's head in the form the HTTP/1.1 handler knows.
+    func makeHead(clientAddress: String, bodyFraming: BodyFraming) -> HTTPRequestHead {
+        var head = HTTPRequestHead(method: method, target: path, versionMinor: 1, headers: headers, framing: bodyFraming)
+        head.clientAddress = clientAddress
+        return head
+    }
+
+    /// Copies up to `capacity` bytes of the answer into `destination`; returns how many.
+    func take(into destination: UnsafeMutableRawPointer, capacity: Int) -> Int {
+        var written = 0
+        while written < capacity && nextSegment < outgoing.count {
+            let segment = outgoing[nextSegment]
+            let count = min(segment.count - offset, capacity - written)
+            segment.withBytes { source in
+                (destination + written).copyMemory(from: source.baseAddress! + offset, byteCount: count)
+            }
+            written += count
+            offset += count
+            if offset == segment.count {
+                // Let go of the segment at once: it may hold a tensor the size of the budget.
+                outgoing[nextSegment] = .bytes([])
+                nextSegment += 1
+                offset = 0
+            }
+        }
+        if nextSegment == outgoing.count {
+            outgoing.removeAll(keepingCapacity: true)
+            nextSegment = 0
+        }
+        bytesTaken += written
+        while let first = releases.first, first.end <= bytesTaken {
+            first.budget.releaseAll()
+            releases.removeFirst()
+        }
+        return written
+    }
+
+    var hasOutgoingBytes: Bool { nextSegment < outgoing.count }
+
+    /// Queues bytes to send; `budget` is released once they have been taken.
+    func queue(_ segments: [BodySegment], releasing budget: RequestBudget?) {
+        for segment in segments where segment.count > 0 {
+            outgoing.append(segment)
+            bytesQueued += segment.count
+        }
+        if let budget { releases.append((bytesQueued, budget)) }
+    }
+
+    /// Gives back every budget the stream holds (it closed).
+    func releaseAll() {
+        for release in releases { release.budget.releaseAll() }
+        releases.removeAll()
+        outgoing.removeAll()
+        if case .rest(_, _, let budget?) = role { budget.end() }
+    }
+}
+
+extension BodySegment {
+    func withBytes<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+        switch self {
+        case .bytes(let array): array.withUnsafeBytes(body)
+        case .buffer(let buffer, let range): body(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer.bytes)[range]))
+        }
+    }
+}
