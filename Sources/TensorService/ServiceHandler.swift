@@ -125,6 +125,19 @@ package final class ServiceHandler: HTTPHandler {
         case .modelConfig:
             let instances = pool.threadCount
             return .immediate { _ in KServeEndpoint.modelConfig(instances: instances) }
+        case .v1Root:
+            return .immediate { _ in KServeEndpoint.json(#"{"status":"alive"}"#) }
+        case .v1Models:
+            return .immediate { _ in KServeEndpoint.json(#"{"models":["\#(Route.modelName)"]}"#) }
+        case .v1ModelStatus:
+            return .immediate { service in
+                KServeEndpoint.json(
+                    #"{"name":"\#(Route.modelName)","ready":\#(!service.isDraining)}"#, status: service.isDraining ? 503 : 200)
+            }
+        case .v1ModelMetadata:
+            return .immediate { _ in KServeEndpoint.json(V1Endpoint.metadata) }
+        case .v1Predict:
+            return .tensorWork(try V1Endpoint.pipeline(for: head))
         case .modelStatistics, .allModelStatistics:
             return .immediate { service in
                 KServeEndpoint.json(service.inferenceStatistics.json(modelName: Route.modelName, version: Route.modelVersion))

@@ -16,18 +16,22 @@ import Testing
             ("/v2/systemsharedmemory/region/a/register", .sharedMemoryRegister),
             ("/v2/systemsharedmemory/unregister", .sharedMemoryUnregister),
             ("/v2/systemsharedmemory/region/a/unregister", .sharedMemoryUnregister),
+            ("/", .v1Root), ("/v1/models", .v1Models), ("/v1/models/leaky_relu", .v1ModelStatus),
+            ("/v1/models/leaky_relu/metadata", .v1ModelMetadata), ("/v1/models/leaky_relu:predict", .v1Predict),
         ]
         for (path, route) in cases { #expect(try Route.match(Substring(path)) == route, "\(path)") }
     }
 
     @Test("Unknown paths are nil (404); another model or version is its own 404 that names the served one")
     func unknownPathsAndModels() {
-        for path in ["/", "/ops", "/v2/models", "/v2/models/leaky_relu/versions", "/v2/models/leaky_relu/x",
+        for path in ["/ops", "/v2/models", "/v2/models/leaky_relu/versions", "/v2/models/leaky_relu/x",
                      "/v2/systemsharedmemory/region//status", "/v2/systemsharedmemory/region/a/b"] {
             #expect((try? Route.match(Substring(path))) == .some(nil), "\(path)")
         }
         #expect(throws: ServiceError.self) { try Route.match("/v2/models/resnet/infer") }
         #expect(throws: ServiceError.self) { try Route.match("/v2/models/leaky_relu/versions/2/infer") }
+        #expect(throws: ServiceError.self) { try Route.match("/v1/models/resnet:predict") }
+        #expect((try? Route.match("/v1/models/leaky_relu/x/y")) == .some(nil))
     }
 
     @Test("A known path with the wrong method is 405 naming what is allowed; HEAD goes wherever GET does")

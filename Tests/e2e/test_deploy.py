@@ -43,8 +43,10 @@ def test_deployment_is_hardened_and_drains_in_time():
     assert drain >= 5 + 25 and spec["terminationGracePeriodSeconds"] >= drain + 5
     spread = {constraint["topologyKey"] for constraint in spec["topologySpreadConstraints"]}
     assert "kubernetes.io/hostname" in spread
-    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
-    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    grpc_port = int(config["TENSOR_SERVICE_GRPC_PORT"])
+    assert container["livenessProbe"]["grpc"]["port"] == grpc_port
+    assert container["readinessProbe"]["grpc"] == {"port": grpc_port, "service": "inference.GRPCInferenceService"}
+    assert {"name": "grpc", "containerPort": grpc_port, "protocol": "TCP"} in container["ports"]
     assert container["startupProbe"]["httpGet"]["path"] == "/healthz"
     assert container["resources"]["requests"] and container["resources"]["limits"]
     security = container["securityContext"]
@@ -75,7 +77,7 @@ def test_inference_service_has_what_kserve_requires():
     container = predictor["containers"][0]
     assert container["name"] == "kserve-container" and container["image"]
     assert {"name": "PROTOCOL", "value": "v2"} in container["env"], "a custom container names its protocol in env"
-    assert container["ports"][0]["containerPort"] == 8080
+    assert container["ports"][0] == {"name": "h2c", "containerPort": 8080, "protocol": "TCP"}
     assert container["readinessProbe"]["httpGet"]["path"] == "/v2/health/ready"
     annotations = service["metadata"]["annotations"]
     assert annotations["serving.kserve.io/enable-prometheus-scraping"] == "true"

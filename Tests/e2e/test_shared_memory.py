@@ -208,8 +208,8 @@ def test_an_object_truncated_during_requests_never_crashes_the_server(client, re
 
 def test_disabled_by_default(server):
     response = requests.post(f"{server.url}/v2/systemsharedmemory/region/a/register", json={"key": "/a", "byte_size": 4})
-    assert response.status_code == 400 and "disabled" in response.json()["error"]
-    assert requests.get(f"{server.url}/v2/systemsharedmemory/status").status_code == 400
+    assert response.status_code == 404 and "disabled" in response.json()["error"]
+    assert requests.get(f"{server.url}/v2/systemsharedmemory/status").status_code == 404
     assert "system_shared_memory" not in requests.get(f"{server.url}/v2").json()["extensions"]
     infer = {"inputs": [{"name": "input", "shape": [1], "datatype": "FP32",
                          "parameters": {"shared_memory_region": "a", "shared_memory_byte_size": 4}}]}

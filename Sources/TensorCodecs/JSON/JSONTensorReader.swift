@@ -1,31 +1,33 @@
 import CNumberText
 import TensorKernels
 
-/// Reads `{"data": ..., "shape": ..., "dtype": ..., "negative_slope": ...}` straight into a typed buffer.
+/// Reads `{"data": ..., "shape": ..., "dtype": ..., "negative_slope": ...}` straight into a typed buffer (KServe V1
+/// and TF Serving name the data `instances` or `inputs` instead).
 ///
 /// Two passes over the bytes: the first finds the keys in any order, checks the structure of `data` and infers its
 /// shape and element count; the second converts each number, correctly rounded, into a buffer allocated once at
 /// its exact size. No number is ever boxed and no intermediate array of values exists.
 public enum JSONTensorReader {
-    /// The members an object may have.
-    public static let members = ["data", "shape", "dtype", "negative_slope"]
+    /// The members besides the data.
+    public static let otherMembers = ["shape", "dtype", "negative_slope"]
 
-    static func unknownMemberDetail(_ key: String, at offset: Int) -> String {
+    static func unknownMemberDetail(_ key: String, at offset: Int, dataKeys: [String] = ["data"]) -> String {
         let lowered = key.lowercased()
         let hint = ["slope", "alpha", "negative"].contains { lowered.contains($0) } ? #"; the slope is "negative_slope""# : ""
-        let names = members.map { "\"\($0)\"" }.joined(separator: ", ")
+        let names = (dataKeys + otherMembers).map { "\"\($0)\"" }.joined(separator: ", ")
         return "unknown member \"\(key.prefix(32))\" at byte \(offset); the members are \(names)\(hint)"
     }
 
     /// `admit` is asked for the decoded tensor's bytes, counted by the first pass, before they are allocated. A large
-    /// `data` value is read in pieces on `parallel`'s threads.
+    /// data value is read in pieces on `parallel`'s threads. `dataKeys` are the names the data may have (one of them).
     public static func read(
-        _ body: UnsafeRawBufferPointer, admit: MemoryAdmission = admitAnything, parallel: ParallelPieces = .serial
+        _ body: UnsafeRawBufferPointer, dataKeys: [String] = ["data"], admit: MemoryAdmission = admitAnything,
+        parallel: ParallelPieces = .serial
     ) throws(CodecError) -> JSONTensorRequest {
         var scanner = JSONScanner(body)
         scanner.skipWhitespace()
         if scanner.current == UInt8(ascii: "[") {
-            throw CodecError.malformed(#"the body is a bare JSON array; send an object: {"data": [...]}"#)
+            throw CodecError.malformed(#"the body is a bare JSON array; send an object: {"\#(dataKeys[0])": [...]}"#)
         }
         try scanner.expect(UInt8(ascii: "{"), "a JSON object")
         var dataStart: Int?
@@ -33,6 +35,7 @@ public enum JSONTensorReader {
         var shape: [Int]?
         var dtype = DType.float32
         var slope: Double?
+        var dataKey = dataKeys[0]
         var seen: Set<String> = []
 
         scanner.skipWhitespace()
@@ -44,13 +47,16 @@ public enum JSONTensorReader {
                 let keyOffset = scanner.index
                 let key = try scanner.readString()
                 try scanner.expect(UInt8(ascii: ":"), "':' after \"\(key.prefix(32))\"")
-                if ["data", "shape", "dtype", "negative_slope"].contains(key) {
-                    guard seen.insert(key).inserted else {
-                        throw CodecError.malformed("malformed JSON at byte \(keyOffset): \"\(key)\" appears twice")
+                let isData = dataKeys.contains(key)
+                if isData || otherMembers.contains(key) {
+                    guard seen.insert(isData ? "data" : key).inserted else {
+                        let what = isData && dataKeys.count > 1 ? "one of \(dataKeys.map { "\"\($0)\"" }.joined(separator: " and "))" : "\"\(key)\""
+                        throw CodecError.malformed("malformed JSON at byte \(keyOffset): \(what) appears twice")
                     }
                 }
                 switch key {
-                case "data":
+                case _ where isData:
+                    dataKey = key
                     scanner.skipWhitespace()
                     dataStart = scanner.index
                     inferred = try DataStructure.scan(&scanner, markEvery: parallel.pieceBytes(forText: body.count))
@@ -73,7 +79,7 @@ public enum JSONTensorReader {
                     slope = value
                 default:
                     // A misspelt member must not fall back to a default silently (a "slope" computed with 0.01).
-                    throw CodecError.malformed(Self.unknownMemberDetail(key, at: keyOffset))
+                    throw CodecError.malformed(Self.unknownMemberDetail(key, at: keyOffset, dataKeys: dataKeys))
                 }
                 scanner.skipWhitespace()
                 if scanner.current == UInt8(ascii: "}") {
@@ -85,7 +91,9 @@ public enum JSONTensorReader {
         }
         scanner.skipWhitespace()
         guard scanner.isAtEnd else { throw scanner.error("unexpected \(scanner.describeCurrent()) after the object") }
-        guard let dataStart, let inferred else { throw CodecError.malformed("the body has no \"data\" field") }
+        guard let dataStart, let inferred else {
+            throw CodecError.malformed("the body has no \(dataKeys.map { "\"\($0)\"" }.joined(separator: " or ")) field")
+        }
 
         let finalShape: [Int]
         let layout: TensorLayout
@@ -102,7 +110,7 @@ public enum JSONTensorReader {
         }
         let data = try readNumbers(
             body, from: dataStart, count: inferred.count, dtype: dtype, admit: admit, marks: inferred.marks, parallel: parallel)
-        return JSONTensorRequest(dtype: dtype, shape: finalShape, layout: layout, negativeSlope: slope, data: data)
+        return JSONTensorRequest(dtype: dtype, shape: finalShape, layout: layout, negativeSlope: slope, data: data, dataKey: dataKey)
     }
 
     /// Reads `count` numbers of a `data` value that starts at `start` (and was checked by `DataStructure.scan`) into

@@ -9,6 +9,8 @@ public struct JSONTensorRequest: Sendable {
     public var negativeSlope: Double?
     /// `count × itemSize` bytes in the host's (little-endian) order.
     public var data: [UInt8]
+    /// The name the data had (`data`; `instances` or `inputs` in KServe V1).
+    public var dataKey = "data"
 
     public var count: Int { data.count / dtype.itemSize }
 }

@@ -7,16 +7,17 @@ public enum JSONTensorWriter {
     /// be asked for with a tiny empty tensor (shape `1000000000,0`).
     public static let maxBrackets = 1 << 26
 
-    /// The JSON answer for `count` elements of `dtype` at `data`, mirroring `layout`.
+    /// The JSON answer for `count` elements of `dtype` at `data`, mirroring `layout`: `{"dtype", "shape", "data"}`,
+    /// or `header` (`{"predictions":`) then the data and `}`.
     /// `admit` is asked for the answer's largest size before it is allocated.
     /// A large answer is written in pieces on `parallel`'s threads.
     public static func write(
-        dtype: DType, shape: [Int], layout: TensorLayout, data: UnsafeRawBufferPointer,
+        dtype: DType, shape: [Int], layout: TensorLayout, data: UnsafeRawBufferPointer, header: String? = nil,
         admit: MemoryAdmission = admitAnything, parallel: ParallelPieces = .serial
     ) throws(CodecError) -> [UInt8] {
         let count = data.count / dtype.itemSize
         let brackets = try bracketCount(shape: layout == .flat ? [count] : shape)
-        let header = "{\"dtype\":\"\(dtype.rawValue)\",\"shape\":[\(shape.map(String.init).joined(separator: ","))],\"data\":"
+        let header = header ?? "{\"dtype\":\"\(dtype.rawValue)\",\"shape\":[\(shape.map(String.init).joined(separator: ","))],\"data\":"
         // Each nested array takes two brackets and at most one comma; each element its text and one comma.
         let capacity = header.utf8.count + 1 + brackets * 3 + count * (ShortestDecimal.room(for: dtype) + 1)
         try CodecError.admitting(capacity, for: "the JSON answer", admit)

@@ -15,7 +15,8 @@ package enum ProblemRenderer {
                 for: ServiceError(status: 500, problemType: "internal", detail: "The server failed; this is a bug."),
                 path: path, logger: logger)
         }
-        if let path, path == "/v2" || path.hasPrefix("/v2/") {
+        // The Open Inference Protocol (v2) and KServe V1 / TF Serving answer errors as {"error": ...}.
+        if let path, path == "/v2" || path.hasPrefix("/v2/") || path == "/v1" || path.hasPrefix("/v1/") {
             let body = "{\"error\":\(JSONText.quoted(problem.detail))}"
             return HTTPResponse(status: problem.status, contentType: "application/json", body: Array(body.utf8), headers: problem.headers)
         }

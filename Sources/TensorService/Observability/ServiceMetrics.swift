@@ -56,7 +56,7 @@ package final class ServiceMetrics: Sendable {
         func histograms(_ name: String, _ help: String) -> [String: DurationHistogram] {
             let descriptor = MetricNameDescriptor(
                 namespace: "tensor_service", metricName: name, unitName: "seconds", helpText: help)
-            return Dictionary(uniqueKeysWithValues: [Route.leakyReLU, Route.infer].map { route in
+            return Dictionary(uniqueKeysWithValues: [Route.leakyReLU, Route.infer, Route.v1Predict].map { route in
                 (route.rawValue, registry.makeDurationHistogram(
                     descriptor: descriptor, labels: [("route", route.rawValue)], buckets: Self.latencyBuckets))
             })

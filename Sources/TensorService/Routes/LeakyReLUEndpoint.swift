@@ -82,7 +82,7 @@ package enum LeakyReLUEndpoint {
         }
     }
 
-    private static func querySlope(_ head: HTTPRequestHead) throws(ServiceError) -> Double? {
+    static func querySlope(_ head: HTTPRequestHead) throws(ServiceError) -> Double? {
         let query = QueryParameters(head.query)
         // A misspelt parameter must not fall back to the default slope silently.
         if let unknown = query.names.sorted().first(where: { $0 != "negative_slope" }) {

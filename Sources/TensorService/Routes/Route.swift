@@ -18,6 +18,12 @@ package enum Route: String, CaseIterable, Sendable {
     case sharedMemoryStatus = "/v2/systemsharedmemory[/region/{name}]/status"
     case sharedMemoryRegister = "/v2/systemsharedmemory/region/{name}/register"
     case sharedMemoryUnregister = "/v2/systemsharedmemory[/region/{name}]/unregister"
+    /// KServe V1 (the KServe SDK's default protocol) and TF Serving's REST API.
+    case v1Root = "/"
+    case v1Models = "/v1/models"
+    case v1ModelStatus = "/v1/models/{model}"
+    case v1ModelMetadata = "/v1/models/{model}/metadata"
+    case v1Predict = "/v1/models/{model}:predict"
 
     /// The one model this service serves, and its one version.
     package static let modelName = "leaky_relu"
@@ -27,7 +33,7 @@ package enum Route: String, CaseIterable, Sendable {
     /// body).
     package var allowedMethods: [String] {
         switch self {
-        case .leakyReLU, .infer, .sharedMemoryRegister, .sharedMemoryUnregister: ["POST"]
+        case .leakyReLU, .infer, .sharedMemoryRegister, .sharedMemoryUnregister, .v1Predict: ["POST"]
         default: ["GET", "HEAD"]
         }
     }
@@ -66,8 +72,11 @@ package enum Route: String, CaseIterable, Sendable {
         case "/v2/health/live": return .serverLive
         case "/v2/health/ready": return .serverReady
         case "/v2/models/stats": return .allModelStatistics
+        case "/": return .v1Root
+        case "/v1/models": return .v1Models
         default: break
         }
+        if path.hasPrefix("/v1/models/") { return try v1Route(path.dropFirst("/v1/models/".count)) }
         var parts = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
         if parts.starts(with: ["v2", "systemsharedmemory"]) { return sharedMemoryRoute(Array(parts.dropFirst(2))) }
         guard parts.count >= 3, parts.removeFirst() == "v2", parts.removeFirst() == "models" else { return nil }
@@ -89,6 +98,21 @@ package enum Route: String, CaseIterable, Sendable {
         case ["stats"]: return .modelStatistics
         default: return nil
         }
+    }
+
+    /// `{model}`, `{model}/metadata` or `{model}:predict` after `/v1/models/`.
+    private static func v1Route(_ rest: Substring) throws(ServiceError) -> Route? {
+        let (model, route): (Substring, Route)
+        if rest.hasSuffix(":predict") {
+            (model, route) = (rest.dropLast(":predict".count), .v1Predict)
+        } else if rest.hasSuffix("/metadata") {
+            (model, route) = (rest.dropLast("/metadata".count), .v1ModelMetadata)
+        } else {
+            (model, route) = (rest, .v1ModelStatus)
+        }
+        guard !model.isEmpty, !model.contains("/") else { return nil }
+        guard model == modelName else { throw .unknownModel("model \"\(model.prefix(64))\" is not served here; the model is \"\(modelName)\"") }
+        return route
     }
 
     /// `/v2/systemsharedmemory` followed by `status`, `unregister`, or `region/{name}/` and one of `status`,

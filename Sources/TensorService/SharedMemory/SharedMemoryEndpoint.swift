@@ -3,7 +3,7 @@ import TensorCodecs
 import TensorHTTP
 
 /// Triton's system shared-memory extension: register, unregister and status of regions, as `tritonclient.http`
-/// calls them. Off (`--shared-memory off`), every route answers 400 saying so.
+/// calls them. Off (`--shared-memory off`), every route answers 404 saying the extension is disabled.
 enum SharedMemoryEndpoint {
     /// Register bodies are a few fields; anything larger is not one.
     static let maxRegisterBodyBytes = 64 * 1024
@@ -12,8 +12,9 @@ enum SharedMemoryEndpoint {
         for route: Route, head: HTTPRequestHead, registry: SharedMemoryRegistry?
     ) throws(ServiceError) -> RoutedExchange.Action {
         guard let registry else {
-            throw SharedMemoryRegion.error(
-                "the system shared-memory extension is disabled; start the server with --shared-memory system")
+            throw ServiceError(
+                status: 404, problemType: "not-found",
+                detail: "the system shared-memory extension is disabled; start the server with --shared-memory system")
         }
         let name = Route.sharedMemoryRegionName(head.path)
         if let name { try SharedMemoryRegistry.checkName(name) }
