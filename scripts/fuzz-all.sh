@@ -4,7 +4,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
 mkdir -p fuzz-artifacts
-for target in http json octet npy kserve; do
+for target in http grpc json octet npy kserve protobuf; do
     echo "== fuzz $target ($seconds s)"
     log=fuzz-artifacts/$target.log
     scripts/fuzz.sh "$target" "$seconds" >"$log" 2>&1

@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
 # Builds one libFuzzer target with AddressSanitizer and runs it for SECONDS over its committed seed corpus.
-#   scripts/fuzz.sh http|json|octet|npy|kserve SECONDS
+#   scripts/fuzz.sh http|grpc|json|octet|npy|kserve|protobuf SECONDS
 # Exits non-zero on a crash, leak or timeout; the input that caused it is left in fuzz-artifacts/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-target=${1:?usage: scripts/fuzz.sh http|json|octet|npy|kserve SECONDS}
+target=${1:?usage: scripts/fuzz.sh http|grpc|json|octet|npy|kserve|protobuf SECONDS}
 seconds=${2:-60}
 export SWIFT_BACKTRACE=enable=no
 
 build=.build-fuzz/$target
 mkdir -p "$build/obj" fuzz-artifacts/"$target"
 module=TensorCodecs
-[ "$target" = http ] && module=TensorHTTP
+case "$target" in http | grpc) module=TensorHTTP ;; esac
 swift_flags=(-sanitize=fuzzer,address -parse-as-library -O -g -package-name tensor_service -module-name "$module"
     -Xcc -fmodule-map-file=Sources/CNumberText/include/module.modulemap -I Sources/CNumberText/include)
 
@@ -43,13 +43,24 @@ http)
     harness=Tests/Fuzz/Harness/FuzzHTTP.swift
     c_sources=""
     ;;
-json | octet | npy | kserve)
+grpc)
+    # The gRPC message framing with what it uses: buffers, the budget, zlib for compressed messages.
+    sources=$(ls Sources/TensorHTTP/GRPC/GRPCMessageReader.swift Sources/TensorHTTP/GRPC/GRPCMessage.swift \
+        Sources/TensorHTTP/GRPC/GRPCStatus.swift Sources/TensorHTTP/Socket/ByteBuffer.swift Sources/TensorHTTP/Socket/BufferPool.swift \
+        Sources/TensorHTTP/Locked.swift Sources/TensorHTTP/Connection/RequestBudget.swift Sources/TensorHTTP/Connection/InflightBudget.swift \
+        Sources/TensorHTTP/Compression/*.swift Sources/TensorHTTP/HTTPResponse.swift Sources/TensorHTTP/ExchangeTiming.swift)
+    harness=Tests/Fuzz/Harness/FuzzGRPCFraming.swift
+    swift_flags+=(-Xcc -fmodule-map-file=Sources/CZlib/module.modulemap)
+    c_sources=""
+    ;;
+json | octet | npy | kserve | protobuf)
     sources=$(codec_sources)
     case "$target" in
     json) harness=Tests/Fuzz/Harness/FuzzJSON.swift ;;
     octet) harness=Tests/Fuzz/Harness/FuzzOctet.swift ;;
     npy) harness=Tests/Fuzz/Harness/FuzzNPY.swift ;;
     kserve) harness=Tests/Fuzz/Harness/FuzzKServe.swift ;;
+    protobuf) harness=Tests/Fuzz/Harness/FuzzProtobuf.swift ;;
     esac
     c_sources=$(ls Sources/CNumberText/*.c)
     ;;
