@@ -19,9 +19,14 @@ struct OutboundQueue {
 
     var isEmpty: Bool { items.isEmpty }
 
-    /// Queues bytes that end no answer (an interim response).
+    /// Queues bytes that end no answer (an interim response, HTTP/2 frames).
     mutating func enqueueInterim(_ bytes: [UInt8]) {
         items.append(Item(segment: .bytes(bytes)))
+    }
+
+    /// Queues segments that end no answer (an HTTP/2 DATA frame's header and payload).
+    mutating func enqueue(_ segments: [BodySegment]) {
+        for segment in segments where segment.count > 0 { items.append(Item(segment: segment)) }
     }
 
     /// Queues a final answer; `body` is empty for an answer to HEAD.

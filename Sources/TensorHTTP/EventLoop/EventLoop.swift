@@ -33,6 +33,10 @@ package final class EventLoop: @unchecked Sendable {
     /// Left once the loop's thread has ended; any number of `stop` callers wait on it.
     private let running = DispatchGroup()
     private let name: String
+    /// Read space shared by the loop's HTTP/2 connections: each hands what it read to libnghttp2, which takes all of
+    /// it, before the loop moves on, so one buffer serves them all, and it can be large (1 MiB: a big tensor arrives
+    /// in few reads) without costing that much per connection.
+    package let scratch: UnsafeMutableRawBufferPointer
 
     private struct Inbox {
         var tasks: [Task] = []
@@ -68,6 +72,7 @@ package final class EventLoop: @unchecked Sendable {
         }
         self.epoll = epoll
         self.wakeup = wakeup
+        scratch = .allocate(byteCount: 1 << 20, alignment: 64)
         running.enter()
         let thread = Thread { [self] in run() }
         thread.name = name
@@ -81,6 +86,7 @@ package final class EventLoop: @unchecked Sendable {
     deinit {
         Syscall.close(wakeup)
         Syscall.close(epoll)
+        scratch.deallocate()
     }
 
     /// The eventfd that wakes the loop; for tests of its lifetime.

@@ -11,6 +11,7 @@ enum HTTP2Callbacks {
         nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, frameReceived)
         nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, dataChunk)
         nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, streamClosed)
+        nghttp2_session_callbacks_set_send_data_callback(callbacks, sendData)
     }
 
     private static func connection(_ userData: UnsafeMutableRawPointer?) -> HTTP2Connection {
@@ -58,9 +59,14 @@ enum HTTP2Callbacks {
         return 0
     }
 
-    static let readBody: nghttp2_data_source_read_callback = { _, id, buffer, length, flags, _, userData in
-        guard let buffer, let flags else { return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue) }
-        return connection(userData).readBody(id, into: buffer, capacity: length, flags: flags)
+    static let readBody: nghttp2_data_source_read_callback = { _, id, _, length, flags, _, userData in
+        guard let flags else { return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue) }
+        return connection(userData).readBody(id, capacity: length, flags: flags)
+    }
+
+    private static let sendData: nghttp2_send_data_callback = { _, frame, header, length, _, userData in
+        guard let frame, let header else { return NGHTTP2_ERR_CALLBACK_FAILURE.rawValue }
+        return connection(userData).sendData(on: frame.pointee.hd.stream_id, header: header, length: length)
     }
 }
 

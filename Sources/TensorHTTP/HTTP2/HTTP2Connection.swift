@@ -27,6 +27,8 @@ final class HTTP2Connection: @unchecked Sendable {
     var streams: [Int32: HTTP2Stream] = [:]
     private var outbound = OutboundQueue()
     private var queuedBytes = 0
+    /// Frames `mem_send` produced since the last DATA frame sent from where its bytes lie.
+    private var frameBatch: [UInt8] = []
     private var isReadable = true
     private var isWritable = true
     private var hasPeerClosedInput = false
@@ -34,18 +36,16 @@ final class HTTP2Connection: @unchecked Sendable {
     private var scheduledDeadline: UInt64?
     /// Set inside `nghttp2_session_mem_recv`/`mem_send`: answers given meanwhile wait for `pump`.
     private var isInsideSession = false
-    private let readBuffer: UnsafeMutableRawBufferPointer
-
-    private static let readChunkBytes = 64 * 1024
     /// Frames produced ahead of the socket at most; libnghttp2 keeps the rest (flow control bounds it).
     private static let maxQueuedBytes = 512 * 1024
     private static let stepsPerTurn = 32
     /// Streams a client may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS).
     static let maxConcurrentStreams: UInt32 = 128
     /// Per-stream and connection receive windows: a large tensor flows without waiting for a WINDOW_UPDATE each
-    /// 64 KiB, and what a peer may send unasked stays bounded.
-    static let streamWindowBytes: Int32 = 1 << 20
-    static let connectionWindowBytes: Int32 = 16 << 20
+    /// 64 KiB, and what a peer may send unasked stays bounded (what arrives is reserved from the in-flight budget
+    /// or dropped as it is read).
+    static let streamWindowBytes: Int32 = 8 << 20
+    static let connectionWindowBytes: Int32 = 64 << 20
 
     init(
         owner: HTTPConnection, descriptor: Int32, loop: EventLoop, registrationID: UInt64, environment: ConnectionEnvironment,
@@ -59,12 +59,10 @@ final class HTTP2Connection: @unchecked Sendable {
         self.transport = transport
         self.clientAddress = clientAddress
         machine = HTTP2ConnectionMachine(now: EventLoop.now(), idleTimeout: environment.idleTimeout, lingerTimeout: environment.lingerTimeout)
-        readBuffer = .allocate(byteCount: Self.readChunkBytes, alignment: 64)
     }
 
     deinit {
         if let session { nghttp2_session_del(session) }
-        readBuffer.deallocate()
     }
 
     /// Opens the session, sends our SETTINGS and reads `initial` (the bytes the HTTP/1.1 side already read, preface
@@ -100,6 +98,9 @@ final class HTTP2Connection: @unchecked Sendable {
         var settings = [
             nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS.rawValue), value: Self.maxConcurrentStreams),
             nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE.rawValue), value: UInt32(Self.streamWindowBytes)),
+            // Large DATA frames: fewer frame headers and callbacks for a large tensor (their payload is never
+            // buffered whole: it is handed over as it arrives).
+            nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_MAX_FRAME_SIZE.rawValue), value: 1 << 20),
             nghttp2_settings_entry(
                 settings_id: Int32(NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE.rawValue), value: UInt32(environment.limits.maxHeadBytes)),
         ]
@@ -199,6 +200,7 @@ final class HTTP2Connection: @unchecked Sendable {
     }
 
     private func readOnce() {
+        let readBuffer = loop.scratch
         let result: TransportRead
         do {
             result = try transport.read(into: readBuffer)
@@ -235,11 +237,12 @@ final class HTTP2Connection: @unchecked Sendable {
     }
 
     /// Takes the frames libnghttp2 has ready into the outbound queue, up to `maxQueuedBytes` ahead of the socket.
+    /// Control frames and headers come back from `mem_send` as bytes; a DATA frame's payload never does: its header
+    /// goes into the queue with the answer's own segments (`sendData`), so a tensor is not copied into frames.
     private func produceFrames() {
         guard let session else { return }
-        var batch: [UInt8] = []
         isInsideSession = true
-        while queuedBytes + batch.count < Self.maxQueuedBytes {
+        while queuedBytes + frameBatch.count < Self.maxQueuedBytes {
             var data: UnsafePointer<UInt8>?
             let count = nghttp2_session_mem_send(session, &data)
             if count < 0 {
@@ -249,13 +252,31 @@ final class HTTP2Connection: @unchecked Sendable {
                 return
             }
             guard count > 0, let data else { break }
-            batch.append(contentsOf: UnsafeBufferPointer(start: data, count: count))
+            frameBatch.append(contentsOf: UnsafeBufferPointer(start: data, count: count))
         }
         isInsideSession = false
-        guard !batch.isEmpty else { return }
-        queuedBytes += batch.count
-        environment.statistics.recordSent(batch.count)
-        outbound.enqueueInterim(batch)
+        enqueueFrameBatch()
+    }
+
+    private func enqueueFrameBatch() {
+        guard !frameBatch.isEmpty else { return }
+        queuedBytes += frameBatch.count
+        environment.statistics.recordSent(frameBatch.count)
+        outbound.enqueueInterim(frameBatch)
+        frameBatch = []
+        frameBatch.reserveCapacity(4096)
+    }
+
+    /// libnghttp2 sends a DATA frame whose payload the data source left where it lies: its 9-byte header, then
+    /// `length` bytes of the stream's answer, as segments of their own buffers.
+    func sendData(on id: Int32, header: UnsafePointer<UInt8>, length: Int) -> Int32 {
+        guard let stream = streams[id] else { return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue }
+        enqueueFrameBatch()
+        let segments = [.bytes(Array(UnsafeBufferPointer(start: header, count: 9)))] + stream.takeSegments(length)
+        queuedBytes += 9 + length
+        environment.statistics.recordSent(9 + length)
+        outbound.enqueue(segments)
+        return 0
     }
 
     private func writeOutbound() {
@@ -426,11 +447,13 @@ final class HTTP2Connection: @unchecked Sendable {
         }
     }
 
-    /// libnghttp2 asks for the next bytes of a stream's answer.
-    func readBody(_ id: Int32, into buffer: UnsafeMutablePointer<UInt8>, capacity: Int, flags: UnsafeMutablePointer<UInt32>) -> Int {
+    /// libnghttp2 asks how much of a stream's answer goes into the next DATA frame: up to `capacity` of what is
+    /// queued, sent later by `sendData` from where it lies (NO_COPY).
+    func readBody(_ id: Int32, capacity: Int, flags: UnsafeMutablePointer<UInt32>) -> Int {
         guard let stream = streams[id] else { return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue) }
-        let count = stream.take(into: UnsafeMutableRawPointer(buffer), capacity: capacity)
-        if stream.hasOutgoingBytes { return count }
+        let count = min(stream.bytesQueued - stream.bytesTaken, capacity)
+        if count > 0 { flags.pointee |= NGHTTP2_DATA_FLAG_NO_COPY.rawValue }
+        if stream.bytesQueued - stream.bytesTaken > count { return count }
         guard stream.isAnswerComplete else {
             if count > 0 { return count }
             stream.isDeferred = true

@@ -53,19 +53,18 @@ final class HTTP2Stream {
         return head
     }
 
-    /// Copies up to `capacity` bytes of the answer into `destination`; returns how many.
-    func take(into destination: UnsafeMutableRawPointer, capacity: Int) -> Int {
-        var written = 0
-        while written < capacity && nextSegment < outgoing.count {
+    /// The next `count` bytes of the answer as slices of its segments (a tensor's buffer is referenced, not copied).
+    func takeSegments(_ count: Int) -> [BodySegment] {
+        var slices: [BodySegment] = []
+        var wanted = count
+        while wanted > 0 && nextSegment < outgoing.count {
             let segment = outgoing[nextSegment]
-            let count = min(segment.count - offset, capacity - written)
-            segment.withBytes { source in
-                (destination + written).copyMemory(from: source.baseAddress! + offset, byteCount: count)
-            }
-            written += count
-            offset += count
+            let step = min(segment.count - offset, wanted)
+            slices.append(segment.slice(offset..<(offset + step)))
+            wanted -= step
+            offset += step
             if offset == segment.count {
-                // Let go of the segment at once: it may hold a tensor the size of the budget.
+                // Let go of the segment here: the slices keep what they need.
                 outgoing[nextSegment] = .bytes([])
                 nextSegment += 1
                 offset = 0
@@ -75,12 +74,12 @@ final class HTTP2Stream {
             outgoing.removeAll(keepingCapacity: true)
             nextSegment = 0
         }
-        bytesTaken += written
+        bytesTaken += count - wanted
         while let first = releases.first, first.end <= bytesTaken {
             first.budget.releaseAll()
             releases.removeFirst()
         }
-        return written
+        return slices
     }
 
     var hasOutgoingBytes: Bool { nextSegment < outgoing.count }
@@ -104,10 +103,11 @@ final class HTTP2Stream {
 }
 
 extension BodySegment {
-    func withBytes<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+    /// `range` of this segment's bytes: a range of the same buffer, or a smaller array.
+    func slice(_ range: Range<Int>) -> BodySegment {
         switch self {
-        case .bytes(let array): array.withUnsafeBytes(body)
-        case .buffer(let buffer, let range): body(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer.bytes)[range]))
+        case .bytes(let array): range == 0..<array.count ? self : .bytes(Array(array[range]))
+        case .buffer(let buffer, let whole): .buffer(buffer, (whole.lowerBound + range.lowerBound)..<(whole.lowerBound + range.upperBound))
         }
     }
 }
