@@ -6,7 +6,8 @@ import TensorKernels
     /// A ModelInferRequest as tritonclient builds it, with what a test changes.
     private func request(
         model: String = "leaky_relu", datatype: String = "FP32", shape: [Int64] = [2, 2], raw: [[UInt8]]? = nil,
-        fp32: [Float]? = nil, slope: Double? = nil, slopeAsInt: Int64? = nil, inputs: Int = 1, id: String = "req-1",
+        fp32: [Float]? = nil, slope: Double? = nil, slopeAsInt: Int64? = nil, slopeAsText: String? = nil, inputs: Int = 1,
+        id: String = "req-1",
         outputName: String = "output"
     ) -> [UInt8] {
         var writer = ProtoWriter()
@@ -16,6 +17,12 @@ import TensorKernels
             writer.message(4) { entry in
                 entry.string(1, "negative_slope")
                 entry.message(2) { $0.double(4, slope) }
+            }
+        }
+        if let slopeAsText {
+            writer.message(4) { entry in
+                entry.string(1, "negative_slope")
+                entry.message(2) { $0.string(3, slopeAsText) }
             }
         }
         if let slopeAsInt {
@@ -64,6 +71,9 @@ import TensorKernels
         #expect(bytes[range].allSatisfy { $0 == 0x40 })
         #expect(decoded.request.outputs?.first?.name == "output")
         #expect(try decode(request(slopeAsInt: -2)).request.negativeSlope == -2, "an int64 slope")
+        #expect(try decode(request(slopeAsText: "0.1")).request.negativeSlope == 0.1, "a decimal string, as the KServe SDK sends")
+        #expect(throws: CodecError.self) { try decode(request(slopeAsText: "steep")) }
+        #expect(throws: CodecError.self) { try decode(request(slopeAsText: "inf")) }
     }
 
     @Test("FP32 in typed contents is read into an array of its own")

@@ -34,8 +34,9 @@ public enum KServeGRPCInferRequest {
             case Field.parameters:
                 let (key, value) = try parameter(reader, field)
                 if key == "negative_slope" {
-                    guard let number = value.number, number.isFinite else {
-                        throw .malformed("parameters[negative_slope] must be a finite double or int64")
+                    // A decimal string too: the KServe SDK's gRPC client sends only bool, int64 and string parameters.
+                    guard let number = value.number ?? value.string.flatMap(Double.init), number.isFinite else {
+                        throw .malformed("parameters[negative_slope] must be a finite double, int64 or decimal string")
                     }
                     slope = number
                 }
