@@ -99,24 +99,10 @@ package final class ServiceMetrics: Sendable {
 
     /// One answered request: `seconds` runs from its first byte to its answer's last byte written.
     package func recordRequest(method: String, route: String, status: Int, seconds: Double) {
-        let key = "\(method) \(route) \(status)"
-        let counter = requestCounters.withLock { counters in
-            if let counter = counters[key] { return counter }
-            let counter = registry.makeCounter(
-                descriptor: Self.requestsTotal,
-                labels: [("method", method), ("route", route), ("status", String(status))])
-            counters[key] = counter
-            return counter
-        }
-        counter.increment()
-        let histogram = durations.withLock { histograms in
-            if let histogram = histograms[route] { return histogram }
-            let histogram = registry.makeDurationHistogram(
-                descriptor: Self.requestDuration, labels: [("route", route)], buckets: Self.latencyBuckets)
-            histograms[route] = histogram
-            return histogram
-        }
-        histogram.recordNanoseconds(Int64(seconds * 1e9))
+        count(
+            in: requestCounters, key: "\(method) \(route) \(status)", descriptor: Self.requestsTotal,
+            labels: [("method", method), ("route", route), ("status", String(status))])
+        recordDuration(route: route, seconds: seconds)
     }
 
     private static var callsTotal: MetricNameDescriptor {
@@ -125,27 +111,35 @@ package final class ServiceMetrics: Sendable {
             helpText: "gRPC calls ended, by method (its path) and gRPC status code.")
     }
 
-    /// One ended gRPC call. Methods are counted by name only when served (any other is `other`), so a client cannot
-    /// make series at will; its duration goes to the request histogram under the method.
+    /// One ended gRPC call of a served method (an unknown one is refused before it is a call, so a client cannot
+    /// make series at will); its duration goes to the request histogram under the method.
     package func recordCall(method: String, code: GRPCStatus.Code, seconds: Double) {
-        let label = code == .unimplemented ? "other" : method
-        let key = "\(label) \(code.rawValue)"
-        let counter = callCounters.withLock { counters in
+        count(
+            in: callCounters, key: "\(method) \(code.rawValue)", descriptor: Self.callsTotal,
+            labels: [("method", method), ("code", String(code.rawValue))])
+        recordDuration(route: method, seconds: seconds)
+    }
+
+    /// Adds one to the counter of `key`, made with `labels` the first time.
+    private func count(
+        in counters: Locked<[String: Counter]>, key: String, descriptor: MetricNameDescriptor, labels: [(String, String)]
+    ) {
+        counters.withLock { counters in
             if let counter = counters[key] { return counter }
-            let counter = registry.makeCounter(
-                descriptor: Self.callsTotal, labels: [("method", label), ("code", String(code.rawValue))])
+            let counter = registry.makeCounter(descriptor: descriptor, labels: labels)
             counters[key] = counter
             return counter
-        }
-        counter.increment()
-        let histogram = durations.withLock { histograms in
-            if let histogram = histograms[label] { return histogram }
+        }.increment()
+    }
+
+    private func recordDuration(route: String, seconds: Double) {
+        durations.withLock { histograms in
+            if let histogram = histograms[route] { return histogram }
             let histogram = registry.makeDurationHistogram(
-                descriptor: Self.requestDuration, labels: [("route", label)], buckets: Self.latencyBuckets)
-            histograms[label] = histogram
+                descriptor: Self.requestDuration, labels: [("route", route)], buckets: Self.latencyBuckets)
+            histograms[route] = histogram
             return histogram
-        }
-        histogram.recordNanoseconds(Int64(seconds * 1e9))
+        }.recordNanoseconds(Int64(seconds * 1e9))
     }
 
     /// One tensor job: how long it waited for a worker and how long it ran, in nanoseconds.
