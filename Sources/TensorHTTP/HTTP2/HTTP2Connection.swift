@@ -22,7 +22,7 @@ final class HTTP2Connection: @unchecked Sendable {
     private let transport: any ConnectionTransport
     private unowned let owner: HTTPConnection
     let clientAddress: String
-    private var session: OpaquePointer?
+    private(set) var session: OpaquePointer?
     private var machine: HTTP2ConnectionMachine
     var streams: [Int32: HTTP2Stream] = [:]
     private var outbound = OutboundQueue()
@@ -32,10 +32,10 @@ final class HTTP2Connection: @unchecked Sendable {
     private var isReadable = true
     private var isWritable = true
     private var hasPeerClosedInput = false
-    private var isClosed = false
+    private(set) var isClosed = false
     private var scheduledDeadline: UInt64?
     /// Set inside `nghttp2_session_mem_recv`/`mem_send`: answers given meanwhile wait for `pump`.
-    private var isInsideSession = false
+    private(set) var isInsideSession = false
     /// Frames produced ahead of the socket at most; libnghttp2 keeps the rest (flow control bounds it).
     private static let maxQueuedBytes = 512 * 1024
     private static let stepsPerTurn = 32
@@ -355,116 +355,5 @@ final class HTTP2Connection: @unchecked Sendable {
     func reset(_ stream: HTTP2Stream, code: nghttp2_error_code) {
         guard let session else { return }
         _ = nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), stream.id, code.rawValue)
-    }
-
-    /// Submits the head of an answer, and its body through a data source unless it has none.
-    func submitResponse(_ stream: HTTP2Stream, fields: [(String, String)], hasBody: Bool) {
-        guard let session, !stream.hasResponded else { return }
-        stream.hasResponded = true
-        let provider = nghttp2_data_provider(source: nghttp2_data_source(ptr: nil), read_callback: HTTP2Callbacks.readBody)
-        let result = HTTP2HeaderList.with(fields) { list, count in
-            // libnghttp2 copies the provider; the stream is found by its id when the data is read.
-            guard hasBody else { return nghttp2_submit_response(session, stream.id, list, count, nil) }
-            return withUnsafePointer(to: provider) { nghttp2_submit_response(session, stream.id, list, count, $0) }
-        }
-        if result != 0 { reset(stream, code: NGHTTP2_INTERNAL_ERROR) }
-        schedulePump()
-    }
-
-    /// More of a stream's answer is queued: a data source waiting for it goes on.
-    func resumeData(_ stream: HTTP2Stream) {
-        guard let session, stream.isDeferred else { return }
-        stream.isDeferred = false
-        _ = nghttp2_session_resume_data(session, stream.id)
-        schedulePump()
-    }
-
-    /// An answer given from inside libnghttp2's callbacks is written by the `pump` already on the stack; any other
-    /// needs a pump of its own.
-    private func schedulePump() {
-        guard !isInsideSession else { return }
-        pump()
-    }
-
-    // MARK: - Answers from the application
-
-    /// A REST exchange's answer: headers, then its body.
-    func respond(_ response: HTTPResponse, on id: Int32) {
-        guard !isClosed, let stream = streams[id] else {
-            response.onWritten?(ExchangeTiming(firstByte: EventLoop.now(), finished: EventLoop.now(), isComplete: false))
-            return
-        }
-        stream.onWritten = response.onWritten
-        let isHead = stream.method == "HEAD"
-        var fields: [(String, String)] = [(":status", String(response.status))]
-        for (name, value) in response.headers {
-            let lowered = name.asciiLowercased
-            // RFC 9113 §8.2.2: connection-specific fields are not sent over HTTP/2.
-            if ["connection", "keep-alive", "transfer-encoding", "upgrade", "proxy-connection"].contains(lowered) { continue }
-            fields.append((lowered, value))
-        }
-        fields.append(("content-length", String(response.bodyCount)))
-        fields.append(("date", HTTPDate.now()))
-        fields.append(("server", "tensor-service"))
-        if !isHead { stream.queue(response.body, releasing: nil) }
-        stream.isAnswerComplete = true
-        if case .rest(_, _, let budget?) = stream.role { stream.releases.append((stream.bytesQueued, budget)) }
-        submitResponse(stream, fields: fields, hasBody: !isHead && response.bodyCount > 0)
-        if isHead || response.bodyCount == 0 { releaseRestBudget(stream) }
-    }
-
-    private func releaseRestBudget(_ stream: HTTP2Stream) {
-        for release in stream.releases where release.end <= stream.bytesTaken { release.budget.releaseAll() }
-        stream.releases.removeAll { $0.end <= stream.bytesTaken }
-    }
-
-    /// One gRPC response message: the headers first if not sent yet, then the length prefix and the message.
-    func sendMessage(_ segments: [BodySegment], on id: Int32, releasing budget: RequestBudget?) {
-        guard !isClosed, let stream = streams[id], stream.trailers == nil else {
-            budget?.releaseAll()
-            return
-        }
-        let length = segments.reduce(0) { $0 + $1.count }
-        let prefix: [UInt8] = [0, UInt8(truncatingIfNeeded: length >> 24), UInt8(truncatingIfNeeded: length >> 16),
-                               UInt8(truncatingIfNeeded: length >> 8), UInt8(truncatingIfNeeded: length)]
-        stream.queue([.bytes(prefix)] + segments, releasing: budget)
-        if !stream.hasResponded {
-            submitResponse(stream, fields: [(":status", "200"), ("content-type", "application/grpc")], hasBody: true)
-        } else {
-            resumeData(stream)
-        }
-    }
-
-    /// Ends a gRPC call: trailers after its messages, or a trailers-only answer when none was sent.
-    func finishCall(_ status: GRPCStatus, on id: Int32) {
-        guard !isClosed, let stream = streams[id], stream.trailers == nil else { return }
-        stream.trailers = status.trailers
-        stream.isAnswerComplete = true
-        if !stream.hasResponded {
-            submitResponse(stream, fields: [(":status", "200"), ("content-type", "application/grpc")] + status.trailers, hasBody: false)
-        } else {
-            resumeData(stream)
-        }
-    }
-
-    /// libnghttp2 asks how much of a stream's answer goes into the next DATA frame: up to `capacity` of what is
-    /// queued, sent later by `sendData` from where it lies (NO_COPY).
-    func readBody(_ id: Int32, capacity: Int, flags: UnsafeMutablePointer<UInt32>) -> Int {
-        guard let stream = streams[id] else { return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue) }
-        let count = min(stream.bytesQueued - stream.bytesTaken, capacity)
-        if count > 0 { flags.pointee |= NGHTTP2_DATA_FLAG_NO_COPY.rawValue }
-        if stream.bytesQueued - stream.bytesTaken > count { return count }
-        guard stream.isAnswerComplete else {
-            if count > 0 { return count }
-            stream.isDeferred = true
-            return Int(NGHTTP2_ERR_DEFERRED.rawValue)
-        }
-        flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
-        if let trailers = stream.trailers, let session {
-            flags.pointee |= NGHTTP2_DATA_FLAG_NO_END_STREAM.rawValue
-            let result = HTTP2HeaderList.with(trailers) { list, listCount in nghttp2_submit_trailer(session, id, list, listCount) }
-            if result != 0 { return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue) }
-        }
-        return count
     }
 }
