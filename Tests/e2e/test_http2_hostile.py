@@ -226,3 +226,33 @@ def test_thousands_of_random_requests_built_by_pythons_protobuf_are_read_field_b
                 a, b = np.frombuffer(got, dtype=np.uint16), np.frombuffer(expected, dtype=np.uint16)
                 nan = ((a & 0x7F80) == 0x7F80) & ((a & 0x7F) != 0)
                 assert np.array_equal(a[~nan], b[~nan]) and np.array_equal(nan, ((b & 0x7F80) == 0x7F80) & ((b & 0x7F) != 0)), index
+
+
+def test_answers_are_compressed_as_the_request_was_when_the_client_accepts_it(h2_server):
+    import gzip
+    values = np.linspace(-4, 4, 4096, dtype=np.float32)
+    request = service_pb2.ModelInferRequest(model_name="leaky_relu", id="z")
+    request.inputs.add(name="input", datatype="FP32", shape=[values.size])
+    request.raw_input_contents.append(values.tobytes())
+    body = gzip.compress(request.SerializeToString())
+    for accepted, expect_compressed in (("identity,deflate,gzip", True), ("identity", False)):
+        peer = Peer(h2_server.port)
+        headers = request_headers("/inference.GRPCInferenceService/ModelInfer", "POST",
+                                  [("content-type", "application/grpc"), ("te", "trailers"), ("grpc-encoding", "gzip"),
+                                   ("grpc-accept-encoding", accepted)])
+        peer.connection.send_headers(1, headers)
+        peer.connection.send_data(1, b"\1" + struct.pack(">I", len(body)) + body, end_stream=True)
+        peer.flush()
+        events = peer.events(lambda event: isinstance(event, h2.events.StreamEnded))
+        peer.close()
+        response_headers = next(dict(event.headers) for event in events if isinstance(event, h2.events.ResponseReceived))
+        data = b"".join(event.data for event in events if isinstance(event, h2.events.DataReceived))
+        trailers = next(dict(event.headers) for event in events if isinstance(event, h2.events.TrailersReceived))
+        assert trailers["grpc-status"] == "0"
+        flag, length = data[0], struct.unpack(">I", data[1:5])[0]
+        assert flag == (1 if expect_compressed else 0) and len(data) == 5 + length
+        assert (response_headers.get("grpc-encoding") == "gzip") == expect_compressed
+        message = gzip.decompress(data[5:]) if expect_compressed else data[5:]
+        response = service_pb2.ModelInferResponse.FromString(message)
+        expected = np.asarray(leaky_relu(values, 0.01, "float32"), dtype=np.float32)
+        assert response.id == "z" and response.raw_output_contents[0] == expected.tobytes()

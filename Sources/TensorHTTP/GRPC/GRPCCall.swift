@@ -25,18 +25,24 @@ package final class GRPCOutput: Sendable {
     private let loop: EventLoop
     private let stream: Int32
     private let target: WeakConnection
+    /// How large answers may be compressed (`send(_:compressed:)`): the request's own coding when the client
+    /// accepts it back, else nil.
+    package let encoding: ContentCoding?
 
-    init(loop: EventLoop, stream: Int32, connection: HTTP2Connection) {
+    init(loop: EventLoop, stream: Int32, connection: HTTP2Connection, encoding: ContentCoding? = nil) {
         self.loop = loop
         self.stream = stream
         target = WeakConnection(connection)
+        self.encoding = encoding
     }
 
-    /// Sends one response message made of `segments` (a tensor may be a segment of the request's own buffer).
-    /// `budget` is released once the message has left.
-    package func send(_ segments: [BodySegment], releasing budget: RequestBudget? = nil) {
+    /// Sends one response message made of `segments` (a tensor may be a segment of the request's own buffer);
+    /// `compressed` when they are already compressed with `encoding`. `budget` is released once the message has left.
+    package func send(_ segments: [BodySegment], compressed: Bool = false, releasing budget: RequestBudget? = nil) {
         let (stream, target) = (stream, target)
-        let accepted = loop.execute { target.connection?.sendMessage(segments, on: stream, releasing: budget) }
+        let accepted = loop.execute {
+            target.connection?.sendMessage(segments, on: stream, compressed: compressed, releasing: budget)
+        }
         if !accepted { budget?.releaseAll() }
     }
 

@@ -174,7 +174,15 @@ extension HTTP2Connection {
             finishCall(status, on: stream.id)
         case .call(let call):
             let reader = GRPCMessageReader(maxMessageBytes: environment.limits.maxBodyBytes, encoding: encoding, budget: environment.budget)
-            stream.role = .grpc(call: call, reader: reader, output: GRPCOutput(loop: loop, stream: stream.id, connection: self))
+            // Answers are compressed as the client compressed its request, when it accepts that coding back:
+            // grpc-python advertises gzip and deflate on every call, and compressing every large tensor unasked
+            // would cost more CPU than the wire saves on the networks such servers run on.
+            let accepted = stream.headers.tokens("grpc-accept-encoding")
+            let answerEncoding = encoding.flatMap { accepted.contains($0.rawValue) ? $0 : nil }
+            stream.answerEncoding = answerEncoding
+            stream.role = .grpc(
+                call: call, reader: reader,
+                output: GRPCOutput(loop: loop, stream: stream.id, connection: self, encoding: answerEncoding))
         }
     }
 }

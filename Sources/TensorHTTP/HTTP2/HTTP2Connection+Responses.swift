@@ -65,17 +65,19 @@ extension HTTP2Connection {
     }
 
     /// One gRPC response message: the headers first if not sent yet, then the length prefix and the message.
-    func sendMessage(_ segments: [BodySegment], on id: Int32, releasing budget: RequestBudget?) {
+    func sendMessage(_ segments: [BodySegment], on id: Int32, compressed: Bool, releasing budget: RequestBudget?) {
         guard !isClosed, let stream = streams[id], stream.trailers == nil else {
             budget?.releaseAll()
             return
         }
         let length = segments.reduce(0) { $0 + $1.count }
-        let prefix: [UInt8] = [0, UInt8(truncatingIfNeeded: length >> 24), UInt8(truncatingIfNeeded: length >> 16),
+        let prefix: [UInt8] = [compressed ? 1 : 0, UInt8(truncatingIfNeeded: length >> 24), UInt8(truncatingIfNeeded: length >> 16),
                                UInt8(truncatingIfNeeded: length >> 8), UInt8(truncatingIfNeeded: length)]
         stream.queue([.bytes(prefix)] + segments, releasing: budget)
         if !stream.hasResponded {
-            submitResponse(stream, fields: [(":status", "200"), ("content-type", "application/grpc")], hasBody: true)
+            var fields = [(":status", "200"), ("content-type", "application/grpc")]
+            if let coding = stream.answerEncoding { fields.append(("grpc-encoding", coding.rawValue)) }
+            submitResponse(stream, fields: fields, hasBody: true)
         } else {
             resumeData(stream)
         }

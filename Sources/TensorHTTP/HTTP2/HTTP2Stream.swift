@@ -29,6 +29,8 @@ final class HTTP2Stream {
     var trailers: [(String, String)]?
     /// The request's END_STREAM arrived.
     var isInputEnded = false
+    /// The coding of compressed gRPC answers (sent as `grpc-encoding`), nil for identity.
+    var answerEncoding: ContentCoding?
     /// For the access log and metrics; called when the stream closes.
     var onWritten: (@Sendable (ExchangeTiming) -> Void)?
 

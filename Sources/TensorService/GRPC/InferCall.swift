@@ -29,6 +29,10 @@ final class InferCall: GRPCCall, Sendable {
         var failure: GRPCStatus?
     }
 
+    /// Answers smaller than this go out uncompressed even when the client compressed its request (each message
+    /// says whether it is).
+    static let minimumCompressedBytes = 1024
+
     init(context: GRPCCallContext, isStream: Bool, deadline: UInt64?) {
         self.context = context
         self.isStream = isStream
@@ -123,9 +127,15 @@ final class InferCall: GRPCCall, Sendable {
             var segments: [BodySegment] = isStream ? [.bytes(response.streamPrefix)] : []
             segments.append(.bytes(response.head))
             if let tensor = response.tensor { segments.append(tensor.bodySegment) }
-            let bytes = segments.reduce(0) { $0 + $1.count }
+            var bytes = segments.reduce(0) { $0 + $1.count }
+            var compressed = false
+            if let coding = output.encoding, bytes >= Self.minimumCompressedBytes {
+                segments = [.bytes(Deflater.compress(segments, totalCount: bytes, coding: coding))]
+                bytes = segments[0].count
+                compressed = true
+            }
             state.withLock { $0.bytesOut += bytes }
-            output.send(segments, releasing: message.budget)
+            output.send(segments, compressed: compressed, releasing: message.budget)
             service.inferenceStatistics.recordSuccess(queue: started &- submitted, stages: timing)
             service.metrics.recordJob(route: .infer, waitedNanoseconds: started &- submitted, ranNanoseconds: DispatchTime.now().uptimeNanoseconds &- started)
         } catch {
