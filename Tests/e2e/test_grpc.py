@@ -210,5 +210,11 @@ def test_curl_speaks_h2c_to_every_rest_route(grpc_server):
     assert missing.stdout.startswith("HTTP/2 404") and "application/problem+json" in missing.stdout
     head = curl("-I", f"{grpc_server.url}/healthz")
     assert head.stdout.startswith("HTTP/2 200") and "content-length: 15" in head.stdout.lower()
+    large = np.full(4 << 20, -1.0, dtype=np.float32)
+    octet = subprocess.run(["curl", "-sS", "--http2-prior-knowledge", "-H", "Content-Type: application/octet-stream",
+                            "--data-binary", "@-", f"{grpc_server.url}/ops/leaky_relu"],
+                           input=large.tobytes(), capture_output=True, timeout=60)
+    assert octet.returncode == 0 and np.all(np.frombuffer(octet.stdout, dtype=np.float32) == np.float32(-0.01))
+    assert len(octet.stdout) == large.nbytes, "a 16 MiB body over h2c, declared by content-length"
     plain = subprocess.run(["curl", "-sS", f"{grpc_server.url}/healthz"], capture_output=True, text=True, timeout=60)
     assert plain.stdout == '{"status":"ok"}', "HTTP/1.1 on the same port is unchanged"

@@ -54,9 +54,13 @@ extension HTTP2Connection {
         case .answer(let response):
             answerEarly(stream, response)
         case .proceed(let exchange):
-            let budget = framing == .none ? nil : RequestBudget(budget: environment.budget)
-            stream.role = .rest(exchange: exchange, body: ByteBuffer(capacity: min(head.declaredBodyBytes, 1 << 20)), budget: budget)
-            if let error = reserve(head.declaredBodyBytes, for: stream) { answerEarly(stream, environment.handler.errorResponse(for: error, head: head)) }
+            // A declared body is reserved whole before anything is allocated, then read into one buffer of its size
+            // (as over HTTP/1.1): a large tensor is never moved by a growing buffer on its way in.
+            stream.role = .rest(exchange: exchange, body: ByteBuffer(capacity: 0), budget: RequestBudget(budget: environment.budget))
+            if let error = reserve(head.declaredBodyBytes, for: stream) {
+                return answerEarly(stream, environment.handler.errorResponse(for: error, head: head))
+            }
+            if case .rest(_, let body, _) = stream.role { body.reserve(head.declaredBodyBytes) }
         }
     }
 
