@@ -6,14 +6,26 @@
 #   bench/grpc.sh [REQUESTS for the small rows, default 200000]
 # Needs h2load (apt-get install nghttp2-client) and python3 with numpy and tritonclient[grpc] (the requests are
 # built with its generated classes).
+# The peer: a real Triton server (the tritonserver bundled in PyPI's nvidia-pytriton, run directly with its python
+# backend and bench/peers/triton-peer's model) gets the same gRPC rows in the same rounds. Its venv
+# (.build/bench-triton-venv) is made from TRITON_PYTHON (default /usr/bin/python3, Debian's): the backend's stub
+# loads the system's libpython, and a venv of another patch release mixes two standard libraries.
+# TRITON=0 skips it. Its CPU and context switches are summed over tritonserver and its stub process.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 requests=${1:-200000}
 command -v h2load >/dev/null || { echo "bench/grpc.sh needs h2load (apt-get install nghttp2-client)" >&2; exit 2; }
+with_triton=${TRITON:-1}
+if [ "$with_triton" = 1 ]; then
+    echo "installing the Triton peer's venv (first time: a few minutes)" >&2
+    [ -x .build/bench-triton-venv/bin/python ] || "${TRITON_PYTHON:-/usr/bin/python3}" -m venv .build/bench-triton-venv
+    .build/bench-triton-venv/bin/pip install -q --disable-pip-version-check -r bench/peers/triton-peer/requirements.txt
+fi
 binary=$(deploy/build-release.sh | tail -1)
 work=$(mktemp -d)
 server=
-trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
+triton=
+trap 'kill $server 2>/dev/null || true; [ -n "$triton" ] && kill -- -"$triton" 2>/dev/null; rm -rf "$work"' EXIT
 # A fresh server (default flags: the access log on, into a file), so each peak-RSS figure is its own.
 start() {
     [ -n "$server" ] && kill "$server" && wait "$server" 2>/dev/null || true
@@ -44,19 +56,38 @@ for name, count in (("1k", 256), ("64m", 16 << 20)):
     open(f"{work}/rest_{name}.length", "w").write(str(len(header)))
 PY
 
-switches() { cat /proc/"$server"/task/*/status | awk '/ctxt_switches/ {total += $2} END {print total + 0}'; }
-ticks() { awk '{print $14 + $15}' /proc/"$server"/stat; }
+if [ "$with_triton" = 1 ]; then
+    # Its own process group, so that tritonserver and its stubs end with it.
+    ports=($(python3 -c 'import socket
+sockets = [socket.socket() for _ in range(2)]
+for s in sockets: s.bind(("127.0.0.1", 0))
+for s in sockets: print(s.getsockname()[1])'))
+    mkdir "$work/triton"
+    setsid bench/peers/triton-peer/serve.sh "$PWD/.build/bench-triton-venv" "$work/triton" "${ports[0]}" "${ports[1]}" \
+        >"$work/triton.log" 2>&1 &
+    triton=$!
+    until curl -sf "http://127.0.0.1:${ports[1]}/v2/models/leaky_relu/ready" >/dev/null; do
+        kill -0 "$triton" 2>/dev/null || { tail -20 "$work/triton.log" >&2; exit 1; }
+        sleep 0.5
+    done
+    triton_grpc=(-H "content-type: application/grpc" -H "te: trailers" "http://127.0.0.1:${ports[0]}/inference.GRPCInferenceService/ModelInfer")
+fi
+
+# The processes a row is charged to: ours, or the peer's whole group.
+pids() { if [ "$1" = triton ]; then pgrep -g "$triton"; else echo "$server"; fi; }
+switches() { for p in $(pids "$1"); do cat /proc/"$p"/task/*/status 2>/dev/null; done | awk '/ctxt_switches/ {total += $2} END {print total + 0}'; }
+ticks() { for p in $(pids "$1"); do cat /proc/"$p"/stat 2>/dev/null; done | awk '{total += $14 + $15} END {print total + 0}'; }
 hz=$(getconf CLK_TCK)
 
-# row NAME COUNT H2LOAD-ARGS...: one h2load run, its rate, and the server's switches and CPU per request.
+# row WHO NAME COUNT H2LOAD-ARGS...: one h2load run, its rate, and the server's switches and CPU per request.
 row() {
-    local name=$1 count=$2
-    shift 2
+    local who=$1 name=$2 count=$3
+    shift 3
     local s0 t0 out
-    s0=$(switches)
-    t0=$(ticks)
+    s0=$(switches "$who")
+    t0=$(ticks "$who")
     out=$(h2load "$@")
-    local s=$(( $(switches) - s0 )) t=$(( $(ticks) - t0 ))
+    local s=$(( $(switches "$who") - s0 )) t=$(( $(ticks "$who") - t0 ))
     local rps failed
     rps=$(awk '/^finished in/ {gsub(",", ""); print $4}' <<<"$out")
     failed=$(awk '/^requests:/ {print $10}' <<<"$out")
@@ -67,13 +98,21 @@ echo "CPU: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores"
 length_1k=$(cat "$work/rest_1k.length")
 for round in 1 2 3; do
     echo "-- round $round"
-    row "KServe binary REST, HTTP/1.1, 64 connections" "$requests" --h1 -n "$requests" -c 64 -m 1 -d "$work/rest_1k" \
+    row ours "KServe binary REST, HTTP/1.1, 64 connections" "$requests" --h1 -n "$requests" -c 64 -m 1 -d "$work/rest_1k" \
         -H "content-type: application/octet-stream" -H "inference-header-content-length: $length_1k" \
         "$url/v2/models/leaky_relu/infer"
-    row "gRPC ModelInfer, 64 connections" "$requests" -n "$requests" -c 64 -m 1 -d "$work/grpc_1k" "${grpc[@]}"
-    row "gRPC ModelInfer, 1 connection, 64 streams" "$requests" -n "$requests" -c 1 -m 64 -d "$work/grpc_1k" "${grpc[@]}"
+    row ours "gRPC ModelInfer, 64 connections" "$requests" -n "$requests" -c 64 -m 1 -d "$work/grpc_1k" "${grpc[@]}"
+    row ours "gRPC ModelInfer, 1 connection, 64 streams" "$requests" -n "$requests" -c 1 -m 64 -d "$work/grpc_1k" "${grpc[@]}"
+    if [ "$with_triton" = 1 ]; then
+        # The peer is several times slower: a tenth of the requests keeps its rows about as long as ours.
+        row triton "Triton gRPC ModelInfer, 64 connections" $((requests / 10)) -n $((requests / 10)) -c 64 -m 1 \
+            -d "$work/grpc_1k" "${triton_grpc[@]}"
+        row triton "Triton gRPC ModelInfer, 1 connection, 64 streams" $((requests / 10)) -n $((requests / 10)) -c 1 -m 64 \
+            -d "$work/grpc_1k" "${triton_grpc[@]}"
+    fi
 done
 echo "threads: $(awk '/^Threads/ {print $2}' /proc/$server/status)"
+if [ "$with_triton" = 1 ]; then kill -- -"$triton"; wait "$triton" 2>/dev/null || true; triton=; fi
 
 # big NAME PATH H2LOAD-ARGS...: five 64 MiB requests, one at a time, on a fresh server.
 big() {
