@@ -138,4 +138,50 @@ import TensorTestSupport
             #expect(sawGoAway && client.isClosedByServer())
         }
     }
+    /// The frames of `stream` after its END_STREAM, up to and including its RST_STREAM.
+    static func readReset(_ client: RawHTTPClient, _ stream: UInt32) throws -> Frame {
+        while true {
+            let frame = try readFrame(client)
+            if frame.stream == stream && frame.type == Frame.rstStream { return frame }
+        }
+    }
+
+    @Test("A body that stops arriving is answered 408 after the read timeout, then reset; the connection goes on")
+    func stalledBodyTimesOut() throws {
+        try withTestServer({ $0.http.readTimeout = .milliseconds(300) }) { port in
+            let client = try Self.open(port)
+            try client.send(Frame(
+                type: Frame.headers, flags: Frame.endHeaders, stream: 1,
+                payload: Self.headerBlock(
+                    method: "POST", path: "/ops/leaky_relu", fields: [("content-type", "application/json"), ("content-length", "100")])).bytes)
+            try client.send(Frame(type: Frame.data, flags: 0, stream: 1, payload: Array(#"{"data": ["#.utf8)).bytes)
+            let answer = try Self.readStream(client, 1)
+            let body = String(decoding: answer.filter { $0.type == Frame.data }.flatMap(\.payload), as: UTF8.self)
+            #expect(body.contains(#""status":408"#), "problem+json for the read timeout: \(body)")
+            let reset = try Self.readReset(client, 1)
+            #expect(reset.payload == [0, 0, 0, 0], "RST_STREAM(NO_ERROR): the client may stop sending")
+
+            try client.send(Frame(
+                type: Frame.headers, flags: Frame.endHeaders | Frame.endStream, stream: 3,
+                payload: Self.headerBlock(method: "GET", path: "/healthz")).bytes)
+            let health = try Self.readStream(client, 3)
+            #expect(health.first?.payload.first == 0x88, "the same connection serves the next stream")
+            try expectServerStillServes(port: port)
+        }
+    }
+
+    @Test("An answer given before the body ends (404) is followed by RST_STREAM(NO_ERROR), not a stream left open")
+    func earlyAnswerResetsTheRestOfTheBody() throws {
+        try withTestServer { port in
+            let client = try Self.open(port)
+            try client.send(Frame(
+                type: Frame.headers, flags: Frame.endHeaders, stream: 1,
+                payload: Self.headerBlock(method: "POST", path: "/nothing-here", fields: [("content-length", "1000")])).bytes)
+            try client.send(Frame(type: Frame.data, flags: 0, stream: 1, payload: Array(repeating: 0x41, count: 10)).bytes)
+            let answer = try Self.readStream(client, 1)
+            #expect(answer.first?.payload.first == 0x8D, "status 404 from the static table")
+            #expect(try Self.readReset(client, 1).payload == [0, 0, 0, 0])
+            try expectServerStillServes(port: port)
+        }
+    }
 }

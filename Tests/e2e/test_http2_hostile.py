@@ -256,3 +256,63 @@ def test_answers_are_compressed_as_the_request_was_when_the_client_accepts_it(h2
         response = service_pb2.ModelInferResponse.FromString(message)
         expected = np.asarray(leaky_relu(values, 0.01, "float32"), dtype=np.float32)
         assert response.id == "z" and response.raw_output_contents[0] == expected.tobytes()
+
+
+def test_a_stream_that_stops_sending_is_answered_after_the_read_timeout_and_an_idle_call_is_not():
+    """Slowloris per stream: a REST body or a gRPC message that stops arriving is answered (408, DEADLINE_EXCEEDED)
+    once --read-timeout passes, then reset with NO_ERROR; a streaming call idle between messages is left alone."""
+    server = start_server("--read-timeout", "0.5")
+    try:
+        peer = Peer(server.port)
+        grpc_headers = [("content-type", "application/grpc"), ("te", "trailers")]
+        # A call idle between messages (ModelStreamInfer with nothing sent yet): not a stalled read.
+        peer.connection.send_headers(1, request_headers("/inference.GRPCInferenceService/ModelStreamInfer", "POST", grpc_headers))
+        # A message whose length prefix claims 100 bytes, of which 5 come.
+        peer.connection.send_headers(3, request_headers("/inference.GRPCInferenceService/ModelInfer", "POST", grpc_headers))
+        peer.connection.send_data(3, b"\0" + struct.pack(">I", 100) + b"\x0a\x0aleaky")
+        # A REST body that stops after 10 of 100 bytes.
+        peer.connection.send_headers(5, request_headers("/ops/leaky_relu", "POST",
+                                                        [("content-type", "application/json"), ("content-length", "100")]))
+        peer.connection.send_data(5, b'{"data": [')
+        peer.flush()
+        resets, answers, trailers = {}, {}, {}
+        deadline = time.monotonic() + 10
+        while len(resets) < 2 and time.monotonic() < deadline:
+            for event in peer.events(lambda event: isinstance(event, h2.events.StreamReset), seconds=1):
+                if isinstance(event, h2.events.StreamReset):
+                    resets[event.stream_id] = event.error_code
+                elif isinstance(event, h2.events.ResponseReceived):
+                    answers[event.stream_id] = dict(event.headers)
+                elif isinstance(event, h2.events.TrailersReceived):
+                    trailers[event.stream_id] = dict(event.headers)
+                elif isinstance(event, h2.events.DataReceived):
+                    answers.setdefault(f"body{event.stream_id}", b"")
+                    answers[f"body{event.stream_id}"] += event.data
+        assert resets == {3: 0, 5: 0}, resets
+        call = {**answers.get(3, {}), **trailers.get(3, {})}
+        assert call.get("grpc-status") == "4" and "read timeout" in call.get("grpc-message", ""), call
+        assert answers[5][":status"] == "408" and b'"status":408' in answers["body5"], answers
+        assert 1 not in resets and 1 not in answers, "the idle streaming call is still open"
+
+        # The idle call still works: one message, then the client ends it.
+        request = service_pb2.ModelInferRequest(model_name="leaky_relu", id="after-idle")
+        request.inputs.add(name="input", datatype="FP32", shape=[2])
+        request.raw_input_contents.append(np.array([-2, 2], dtype=np.float32).tobytes())
+        message = request.SerializeToString()
+        peer.connection.send_data(1, b"\0" + struct.pack(">I", len(message)) + message, end_stream=True)
+        peer.flush()
+        streamed = b""
+        for event in peer.events(lambda event: isinstance(event, h2.events.StreamEnded) and event.stream_id == 1):
+            if isinstance(event, h2.events.DataReceived) and event.stream_id == 1:
+                streamed += event.data
+            if isinstance(event, h2.events.TrailersReceived) and event.stream_id == 1:
+                assert dict(event.headers).get("grpc-status") == "0", event.headers
+        response = service_pb2.ModelStreamInferResponse.FromString(streamed[5:])
+        assert response.infer_response.id == "after-idle"
+        sent = np.array([-2, 2], dtype=np.float32)
+        assert np.frombuffer(response.infer_response.raw_output_contents[0], np.float32).tobytes() == \
+            leaky_relu(sent, 0.01, "float32").tobytes()
+        peer.close()
+        assert served(server)
+    finally:
+        assert server.stop() == 0

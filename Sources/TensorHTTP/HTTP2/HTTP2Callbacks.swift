@@ -12,6 +12,7 @@ enum HTTP2Callbacks {
         nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, dataChunk)
         nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, streamClosed)
         nghttp2_session_callbacks_set_send_data_callback(callbacks, sendData)
+        nghttp2_session_callbacks_set_on_frame_send_callback(callbacks, frameSent)
     }
 
     private static func connection(_ userData: UnsafeMutableRawPointer?) -> HTTP2Connection {
@@ -44,6 +45,16 @@ enum HTTP2Callbacks {
         }
         if endsStream && (type == UInt8(NGHTTP2_HEADERS.rawValue) || type == UInt8(NGHTTP2_DATA.rawValue)) {
             target.inputEnded(on: id)
+        }
+        return 0
+    }
+
+    private static let frameSent: nghttp2_on_frame_send_callback = { _, frame, userData in
+        guard let frame else { return 0 }
+        let type = frame.pointee.hd.type
+        if frame.pointee.hd.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0
+            && (type == UInt8(NGHTTP2_HEADERS.rawValue) || type == UInt8(NGHTTP2_DATA.rawValue)) {
+            connection(userData).answerEnded(on: frame.pointee.hd.stream_id)
         }
         return 0
     }

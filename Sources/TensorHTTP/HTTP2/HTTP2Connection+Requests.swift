@@ -42,6 +42,8 @@ extension HTTP2Connection {
             return answerEarly(stream, environment.handler.errorResponse(for: .headTooLarge(limit: environment.limits.maxHeadBytes), head: nil))
         }
         if isGRPC(stream) {
+            // A call waits for nothing between messages (a stream may idle as long as its client likes).
+            stream.readingSince = nil
             return beginCall(stream, head: head)
         }
         if isDraining {
@@ -115,6 +117,11 @@ extension HTTP2Connection {
                 return
             }
             stream.role = .grpc(call: call, reader: reader, output: output)
+            if reader.isAtMessageBoundary {
+                stream.readingSince = nil
+            } else if stream.readingSince == nil {
+                stream.readingSince = EventLoop.now()
+            }
             for message in messages { call.received(message, output: output) }
         case .undecided, .answered:
             break
@@ -124,6 +131,7 @@ extension HTTP2Connection {
     func inputEnded(on id: Int32) {
         guard let stream = streams[id], !stream.isInputEnded else { return }
         stream.isInputEnded = true
+        stream.readingSince = nil
         switch stream.role {
         case .rest(let exchange, let body, let budget):
             if case .length(let declared) = declaredFraming(stream), declared != body.count {
@@ -152,6 +160,31 @@ extension HTTP2Connection {
             call.inputEnded(output: output)
         case .undecided, .answered:
             break
+        }
+    }
+
+    /// Streams whose input has not arrived within the read timeout are answered as over HTTP/1.1: a REST request
+    /// 408, a gRPC message begun DEADLINE_EXCEEDED; once that answer is out, `answerEnded` resets the rest of the
+    /// input. A stream already answered is reset; one stalled inside its header block ends the connection.
+    func expireStalledReads(now: UInt64) {
+        for stream in streams.values {
+            guard let since = stream.readingSince, now >= since &+ readTimeout else { continue }
+            stream.readingSince = nil
+            switch stream.role {
+            case .grpc(let call, _, _):
+                stream.role = .answered
+                call.cancelled()
+                finishCall(GRPCStatus(.deadlineExceeded, "the message did not arrive whole within the read timeout"), on: stream.id)
+            case .rest, .answered:
+                if stream.hasResponded {
+                    reset(stream, code: NGHTTP2_CANCEL)
+                } else {
+                    answerEarly(stream, environment.handler.errorResponse(for: .requestTimeout, head: nil))
+                }
+            case .undecided:
+                environment.logger.debug("HTTP/2 header block not finished within the read timeout")
+                terminate()
+            }
         }
     }
 

@@ -34,6 +34,8 @@ final class HTTP2Connection: @unchecked Sendable {
     private var hasPeerClosedInput = false
     private(set) var isClosed = false
     private var scheduledDeadline: UInt64?
+    /// `environment.readTimeout` in nanoseconds: how long a stream may wait for its request (or a gRPC message).
+    let readTimeout: UInt64
     /// Set inside `nghttp2_session_mem_recv`/`mem_send`: answers given meanwhile wait for `pump`.
     private(set) var isInsideSession = false
     /// Frames produced ahead of the socket at most; libnghttp2 keeps the rest (flow control bounds it).
@@ -59,6 +61,8 @@ final class HTTP2Connection: @unchecked Sendable {
         self.transport = transport
         self.clientAddress = clientAddress
         machine = HTTP2ConnectionMachine(now: EventLoop.now(), idleTimeout: environment.idleTimeout, lingerTimeout: environment.lingerTimeout)
+        let (seconds, attoseconds) = environment.readTimeout.components
+        readTimeout = UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds) / 1_000_000_000)
     }
 
     deinit {
@@ -126,7 +130,9 @@ final class HTTP2Connection: @unchecked Sendable {
     func handleTimer(deadline: UInt64) {
         guard !isClosed, deadline == scheduledDeadline else { return }
         scheduledDeadline = nil
-        apply(machine.handle(.timerFired(now: EventLoop.now())))
+        let now = EventLoop.now()
+        expireStalledReads(now: now)
+        apply(machine.handle(.timerFired(now: now)))
         pump()
     }
 
@@ -306,8 +312,10 @@ final class HTTP2Connection: @unchecked Sendable {
 
     // MARK: - Timers and closing
 
-    private func rearmTimer() {
-        guard !isClosed, let deadline = machine.deadline else { return }
+    /// The connection's own deadline (idle, linger) or the earliest stream's read deadline, whichever comes first.
+    func rearmTimer() {
+        let readDeadline = streams.values.lazy.compactMap(\.readingSince).min().map { $0 &+ readTimeout }
+        guard !isClosed, let deadline = [machine.deadline, readDeadline].compactMap({ $0 }).min() else { return }
         if let scheduledDeadline, scheduledDeadline <= deadline { return }
         loop.scheduleTimer(for: registrationID, at: deadline)
         scheduledDeadline = deadline
@@ -332,7 +340,7 @@ final class HTTP2Connection: @unchecked Sendable {
 
     func streamOpened(_ stream: HTTP2Stream) {
         streams[stream.id] = stream
-        _ = machine.handle(.streamOpened)
+        apply(machine.handle(.streamOpened))
     }
 
     func streamClosed(_ id: Int32, errorCode: UInt32) {
@@ -349,6 +357,21 @@ final class HTTP2Connection: @unchecked Sendable {
             stream.onWritten = nil
             onWritten(ExchangeTiming(firstByte: stream.firstByte, finished: EventLoop.now(), isComplete: isComplete))
         }
+    }
+
+    /// A stream's answer has ended (END_STREAM sent) before its request did: RFC 9113 §8.1 asks the client to stop
+    /// sending with RST_STREAM(NO_ERROR), so a body nobody will read stops costing bandwidth and the stream its slot.
+    func answerEnded(on id: Int32) {
+        guard let stream = streams[id], !stream.isInputEnded else { return }
+        reset(stream, code: NGHTTP2_NO_ERROR)
+    }
+
+    /// Ends the session with GOAWAY once what is queued is written (a peer stalled inside a header block, which
+    /// leaves no other stream of the connection able to go on).
+    func terminate() {
+        guard let session else { return }
+        _ = nghttp2_session_terminate_session(session, NGHTTP2_NO_ERROR.rawValue)
+        schedulePump()
     }
 
     /// Resets one stream (its request broke a limit after its answer began, or its call failed in the transport).

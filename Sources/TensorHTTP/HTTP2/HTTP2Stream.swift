@@ -29,6 +29,10 @@ final class HTTP2Stream {
     var trailers: [(String, String)]?
     /// The request's END_STREAM arrived.
     var isInputEnded = false
+    /// Since when the stream waits for input it cannot do without: its headers and REST body (from the first
+    /// byte), or the rest of a gRPC message begun; nil while it waits for nothing (a call between messages, a
+    /// request whole). The read timeout runs from here.
+    var readingSince: UInt64?
     /// The coding of compressed gRPC answers (sent as `grpc-encoding`), nil for identity.
     var answerEncoding: ContentCoding?
     /// For the access log and metrics; called when the stream closes.
@@ -46,6 +50,7 @@ final class HTTP2Stream {
     init(id: Int32, firstByte: UInt64) {
         self.id = id
         self.firstByte = firstByte
+        readingSince = firstByte
     }
 
     /// The request's head in the form the HTTP/1.1 handler knows.
