@@ -1,3 +1,4 @@
+import Synchronization
 import Testing
 import TensorKernels
 @testable import TensorCodecs
@@ -52,8 +53,26 @@ import TensorKernels
         return writer.bytes
     }
 
-    private func decode(_ bytes: [UInt8]) throws(CodecError) -> KServeGRPCInferRequest.Decoded {
-        try bytes.withUnsafeBytes { raw in Result { () throws(CodecError) in try KServeGRPCInferRequest.decode(raw) } }.get()
+    private func decode(_ bytes: [UInt8], admit: @escaping MemoryAdmission = admitAnything) throws(CodecError) -> KServeGRPCInferRequest.Decoded {
+        try bytes.withUnsafeBytes { raw in Result { () throws(CodecError) in try KServeGRPCInferRequest.decode(raw, admit: admit) } }.get()
+    }
+
+    @Test("Typed contents are admitted at their size before the array is made; a refusal says why")
+    func typedContentsAdmitted() throws {
+        let asked = Mutex<[Int]>([])
+        _ = try decode(request(shape: [3], fp32: [-1, 0.5, 2])) { bytes in
+            asked.withLock { $0.append(bytes) }
+            return .granted
+        }
+        #expect(asked.withLock { $0 } == [12])
+        do {
+            _ = try decode(request(shape: [3], fp32: [-1, 0.5, 2])) { _ in .exceedsLimit(8) }
+            Issue.record("admitted past the limit")
+        } catch {
+            #expect(error.kind == .exceedsBudget, "\(error.detail)")
+        }
+        // Raw contents stay in the message: nothing is asked.
+        _ = try decode(request()) { _ in .busy }
     }
 
     @Test("raw_input_contents stays a range of the message; id, slope and the output are read")

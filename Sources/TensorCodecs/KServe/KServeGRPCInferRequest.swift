@@ -4,8 +4,8 @@ import TensorKernels
 /// REST decoder makes, so that both protocols answer alike.
 ///
 /// A tensor in `raw_input_contents` stays where it is in the message (`InputData.binary` is its range there) and is
-/// computed in place; FP32 and FP64 in the typed `contents` are read into an array of their own. Every size is
-/// checked against the others before anything is allocated.
+/// computed in place; FP32 and FP64 in the typed `contents` are read into an array of their own, admitted through
+/// `admit` first. Every size is checked against the others before anything is allocated.
 public enum KServeGRPCInferRequest {
     /// What the request names besides the tensor: the model and version it is for (checked by the caller).
     public struct Decoded {
@@ -19,7 +19,7 @@ public enum KServeGRPCInferRequest {
         static let modelName = 1, modelVersion = 2, id = 3, parameters = 4, inputs = 5, outputs = 6, rawInputContents = 7
     }
 
-    public static func decode(_ message: UnsafeRawBufferPointer) throws(CodecError) -> Decoded {
+    public static func decode(_ message: UnsafeRawBufferPointer, admit: MemoryAdmission = admitAnything) throws(CodecError) -> Decoded {
         var reader = ProtoReader(message)
         var modelName = "", modelVersion = "", id = ""
         var slope: Double?
@@ -49,7 +49,7 @@ public enum KServeGRPCInferRequest {
         guard inputs.count == 1 else {
             throw .malformed("inputs has \(inputs.count) tensors; the model takes one, \"\(KServeInferRequestDecoder.inputName)\"")
         }
-        let request = try input(reader, inputs[0], raw: raw, message: message)
+        let request = try input(reader, inputs[0], raw: raw, message: message, admit: admit)
         return Decoded(
             modelName: modelName, modelVersion: modelVersion,
             request: KServeInferRequest(
@@ -64,7 +64,7 @@ public enum KServeGRPCInferRequest {
 
     /// One `InferInputTensor`: name 1, datatype 2, shape 3, parameters 4, contents 5.
     private static func input(
-        _ outer: ProtoReader, _ range: Range<Int>, raw: [Range<Int>], message: UnsafeRawBufferPointer
+        _ outer: ProtoReader, _ range: Range<Int>, raw: [Range<Int>], message: UnsafeRawBufferPointer, admit: MemoryAdmission
     ) throws(CodecError) -> (name: String, dtype: DType, shape: [Int], data: KServeInferRequest.InputData) {
         var reader = ProtoReader(outer.bytes, range: range)
         var name = "", datatype = ""
@@ -102,7 +102,7 @@ public enum KServeGRPCInferRequest {
         }
         if let contents {
             guard raw.isEmpty else { throw .malformed("inputs[0] has both contents and raw_input_contents; send one") }
-            return (name, dtype, dimensions, .json(try typedContents(outer, contents, dtype: dtype, count: count)))
+            return (name, dtype, dimensions, .json(try typedContents(outer, contents, dtype: dtype, count: count, admit: admit)))
         }
         guard raw.count == 1 else {
             throw .malformed("raw_input_contents has \(raw.count) entries; the request's one input needs exactly one")
@@ -115,7 +115,7 @@ public enum KServeGRPCInferRequest {
 
     /// `InferTensorContents`: fp32_contents 6 or fp64_contents 7, packed or not, into little-endian bytes.
     private static func typedContents(
-        _ outer: ProtoReader, _ range: Range<Int>, dtype: DType, count: Int
+        _ outer: ProtoReader, _ range: Range<Int>, dtype: DType, count: Int, admit: MemoryAdmission
     ) throws(CodecError) -> [UInt8] {
         let (wanted, width): (Int, Int)
         switch dtype {
@@ -124,7 +124,14 @@ public enum KServeGRPCInferRequest {
         case .float16, .bfloat16:
             throw .malformed("inputs[0]: \(KServeDatatype.name(of: dtype)) travels in raw_input_contents; contents has no field for it")
         }
+        // Each value takes at least its width in the message, so more than the message holds is malformed, found
+        // before the array is admitted and allocated at its final size.
+        guard count * width <= range.count else {
+            throw .malformed("inputs[0].contents has too few values: the shape needs \(count)")
+        }
+        try CodecError.admitting(count * width, for: "the tensor in contents", admit)
         var bytes: [UInt8] = []
+        bytes.reserveCapacity(count * width)
         var reader = ProtoReader(outer.bytes, range: range)
         while let field = try reader.next() {
             if field.number != wanted {

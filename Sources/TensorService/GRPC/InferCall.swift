@@ -108,7 +108,7 @@ final class InferCall: GRPCCall, Sendable {
         var timing = PipelineTiming()
         do {
             var clock = started
-            let decoded = try KServeGRPCInferRequest.decode(UnsafeRawBufferPointer(message.buffer.bytes))
+            let decoded = try KServeGRPCInferRequest.decode(UnsafeRawBufferPointer(message.buffer.bytes), admit: message.admission)
             try GRPCService.requireModel(name: decoded.modelName, version: decoded.modelVersion)
             let placement = try SharedMemoryPlacement(
                 decoded.request, body: message.buffer, registry: service.sharedMemory, admit: message.admission)
@@ -129,7 +129,8 @@ final class InferCall: GRPCCall, Sendable {
             if let tensor = response.tensor { segments.append(tensor.bodySegment) }
             var bytes = segments.reduce(0) { $0 + $1.count }
             var compressed = false
-            if let coding = output.encoding, bytes >= Self.minimumCompressedBytes {
+            // The compressed copy is admitted at its largest (the answer's size); without room it goes plain.
+            if let coding = output.encoding, bytes >= Self.minimumCompressedBytes, message.admission(bytes) == .granted {
                 segments = [.bytes(Deflater.compress(segments, totalCount: bytes, coding: coding))]
                 bytes = segments[0].count
                 compressed = true
