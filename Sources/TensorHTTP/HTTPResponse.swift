@@ -11,11 +11,36 @@ package enum BodySegment: Sendable {
     }
 }
 
-/// An answer. Content-Length, Date, Server and Connection are added when it is written.
+/// An answer body made piece by piece while it is sent (a large JSON answer), so that it never exists whole: the
+/// connection asks for the next piece once the socket has taken most of the last (chunked over HTTP/1.1, DATA
+/// frames over HTTP/2), and at most two pieces wait to be written at any time.
+package protocol StreamedBody: AnyObject, Sendable {
+    /// Makes the next piece and calls `deliver` with it, on any thread. Called again only after `deliver`.
+    func produceNext(_ deliver: @escaping @Sendable (StreamedPiece) -> Void)
+    /// The answer will not be sent on (the client left, or asked with HEAD): let go of what it holds. May come while
+    /// a piece is being made.
+    func cancel()
+    /// Body bytes made so far (all of them once the answer is written), for the access log.
+    var bytesProduced: Int { get }
+}
+
+/// What `StreamedBody.produceNext` delivers.
+package enum StreamedPiece: Sendable {
+    case bytes([UInt8])
+    /// Nothing more: the answer is complete.
+    case end
+    /// The piece could not be made; the answer is cut off (its status is sent already), which the client sees.
+    case failed(String)
+}
+
+/// An answer. Content-Length (or chunked framing for a streamed body), Date, Server and Connection are added when it
+/// is written.
 package struct HTTPResponse: Sendable {
     package var status: Int
     package var headers: [(name: String, value: String)]
     package var body: [BodySegment]
+    /// When set, the body is this, made while it is sent, and `body` is empty.
+    package var streamedBody: (any StreamedBody)?
     /// Called on the connection's event loop once the answer's last byte has been written, or once the connection
     /// closed before that; for metrics and access logs that time the whole exchange.
     package var onWritten: (@Sendable (ExchangeTiming) -> Void)?

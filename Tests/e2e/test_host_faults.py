@@ -265,6 +265,75 @@ def test_a_memory_cgroup_limit_sets_the_budget_and_a_flood_is_never_oom_killed()
             remove_cgroup(group, server.process)
 
 
+def peak_rss_mib(pid):
+    with open(f"/proc/{pid}/status") as status:
+        return int(next(line for line in status if line.startswith("VmHWM:")).split()[1]) / 1024
+
+
+def test_a_json_answer_too_large_to_hold_whole_is_streamed_and_eight_at_once_get_200_or_503():
+    """Under a 64 MiB budget (half of a 128 MiB pod), a 12 MiB JSON body of 6.3 M float64 values is served: its
+    body is let go once decoded, and its answer (220 MB at its widest) is written in pieces as it is sent, so the
+    peak is about body + tensor. Eight at once are each 200 or 503, within idle + 2 x budget + 48 MiB."""
+    budget = 64 * MIB
+    server = start_server("--max-inflight-bytes", str(budget), "--max-body-bytes", str(budget))
+    try:
+        count = 6_300_000
+        text = ('{"dtype":"float64","shape":[%d],"data":[%s]}' % (count, ",".join(["0", "1"] * (count // 2)))).encode()
+        tensor_bytes = count * 8
+        pid = server.process.pid
+        idle = rss_mib(pid)
+        # requests asks for gzip: the pieces are compressed as they are made.
+        response = requests.post(f"{server.url}/ops/leaky_relu", data=text, timeout=300,
+                                 headers={"Content-Type": "application/json"})
+        assert response.status_code == 200, response.text[:300]
+        assert response.headers.get("Transfer-Encoding") == "chunked" and response.headers.get("Content-Encoding") == "gzip"
+        data = response.json()["data"]
+        assert len(data) == count and data[:4] == [0.0, 1.0, 0.0, 1.0] and data[-1] == 1.0
+        growth = peak_rss_mib(pid) - idle
+        assert growth <= (len(text) + tensor_bytes) / MIB + 16, (growth, idle)
+
+        # The same answer over HTTP/2 (DATA frames as the pieces come) and plain over HTTP/1.1.
+        with tempfile.TemporaryDirectory() as folder:
+            body = os.path.join(folder, "body.json")
+            with open(body, "wb") as handle:
+                handle.write(text)
+            answers = []
+            for protocol in ("--http1.1", "--http2-prior-knowledge"):
+                out = os.path.join(folder, protocol.strip("-") + ".json")
+                status = subprocess.run(
+                    ["curl", "-s", protocol, "-o", out, "-w", "%{http_code}", "-H", "Content-Type: application/json",
+                     "--data-binary", f"@{body}", f"{server.url}/ops/leaky_relu"],
+                    capture_output=True, text=True, timeout=300).stdout
+                assert status == "200", status
+                with open(out, "rb") as handle:
+                    answers.append(handle.read())
+            assert answers[0] == answers[1]
+            assert json.loads(answers[0])["data"][:2] == [0.0, 1.0]
+
+        statuses = []
+
+        def send():
+            reply = requests.post(f"{server.url}/ops/leaky_relu", data=text, timeout=300,
+                                  headers={"Content-Type": "application/json"})
+            if reply.status_code == 200:
+                assert len(reply.json()["data"]) == count
+            else:
+                assert reply.headers.get("Retry-After") == "1", reply.text[:300]
+            statuses.append(reply.status_code)
+
+        threads = [threading.Thread(target=send) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=600)
+        assert len(statuses) == 8 and set(statuses) <= {200, 503} and 200 in statuses, statuses
+        assert peak_rss_mib(pid) <= idle + 2 * budget / MIB + 48, (peak_rss_mib(pid), idle)
+        assert wait_for(lambda: metric(server.url, "tensor_service_inflight_bytes") == 0)
+        answers_normally(server)
+    finally:
+        assert server.stop() == 0
+
+
 # MARK: - CPU
 
 def test_under_half_a_core_with_busy_workers_liveness_answers_within_a_second_and_the_queue_says_503():

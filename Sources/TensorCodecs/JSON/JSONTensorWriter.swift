@@ -17,7 +17,7 @@ public enum JSONTensorWriter {
     ) throws(CodecError) -> [UInt8] {
         let count = data.count / dtype.itemSize
         let brackets = try bracketCount(shape: layout == .flat ? [count] : shape)
-        let header = header ?? "{\"dtype\":\"\(dtype.rawValue)\",\"shape\":[\(shape.map(String.init).joined(separator: ","))],\"data\":"
+        let header = header ?? defaultHeader(dtype: dtype, shape: shape)
         // Each nested array takes two brackets and at most one comma; each element its text and one comma.
         let capacity = header.utf8.count + 1 + brackets * 3 + count * (ShortestDecimal.room(for: dtype) + 1)
         try CodecError.admitting(capacity, for: "the JSON answer", admit)
@@ -37,6 +37,11 @@ public enum JSONTensorWriter {
             cursor += 1
             initialized = cursor - buffer.baseAddress!
         }
+    }
+
+    /// `{"dtype":"float32","shape":[2,3],"data":`: what comes before the data when no other header is given.
+    public static func defaultHeader(dtype: DType, shape: [Int]) -> String {
+        "{\"dtype\":\"\(dtype.rawValue)\",\"shape\":[\(shape.map(String.init).joined(separator: ","))],\"data\":"
     }
 
     /// Just a flat JSON array of the elements, `[1.0,-0.01]`, for protocols that wrap it themselves.
@@ -129,7 +134,7 @@ public enum JSONTensorWriter {
         cursor += 1
     }
 
-    private struct ElementWriter {
+    struct ElementWriter {
         let dtype: DType
         let data: UnsafeRawBufferPointer
         var next = 0

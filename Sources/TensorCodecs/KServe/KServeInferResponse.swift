@@ -15,10 +15,8 @@ public struct KServeInferResponse {
         admit: MemoryAdmission = admitAnything, parallel: ParallelPieces = .serial
     ) throws(CodecError) {
         var tensor = tensor
-        var text = #"{"model_name":\#(JSONText.quoted(modelName)),"model_version":\#(JSONText.quoted(modelVersion)),"#
-        if let id = request.id { text += #""id":\#(JSONText.quoted(id)),"# }
-        text += #""outputs":[{"name":"output","datatype":"\#(KServeDatatype.name(of: tensor.dtype))","#
-        text += #""shape":[\#(tensor.shape.map(String.init).joined(separator: ","))]"#
+        var text = Self.jsonHead(
+            answering: request, dtype: tensor.dtype, shape: tensor.shape, modelName: modelName, modelVersion: modelVersion)
         if request.outputSharedMemory != nil {
             // Written to the caller's region already: the answer only describes it, as Triton's does.
             json = [Array((text + "}]}").utf8)]
@@ -31,6 +29,20 @@ public struct KServeInferResponse {
             json = [Array((text + #","data":"#).utf8), try tensor.jsonFlatArray(admit: admit, parallel: parallel), Array("}]}".utf8)]
             binaryData = nil
         }
+    }
+}
+
+extension KServeInferResponse {
+    /// The answer's JSON up to the output's shape: `{"model_name", "model_version", "id", "outputs":[{"name",
+    /// "datatype", "shape"`; what follows is its data, its binary size or nothing, then `}]}`.
+    public static func jsonHead(
+        answering request: KServeInferRequest, dtype: DType, shape: [Int], modelName: String, modelVersion: String
+    ) -> String {
+        var text = #"{"model_name":\#(JSONText.quoted(modelName)),"model_version":\#(JSONText.quoted(modelVersion)),"#
+        if let id = request.id { text += #""id":\#(JSONText.quoted(id)),"# }
+        text += #""outputs":[{"name":"output","datatype":"\#(KServeDatatype.name(of: dtype))","#
+        text += #""shape":[\#(shape.map(String.init).joined(separator: ","))]"#
+        return text
     }
 }
 

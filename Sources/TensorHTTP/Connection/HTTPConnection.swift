@@ -46,6 +46,8 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
     /// The last request's body when it was small, read into again by the next request once nothing else holds it:
     /// a keep-alive client sending small tensors then costs no allocation per body.
     private var reusableBody: ByteBuffer?
+    /// The answer whose body is being made while it is written (chunked), if any.
+    private var streaming: StreamingAnswer?
     /// Whether the connection's first bytes have been looked at for the HTTP/2 preface.
     private var hasChosenProtocol = false
     /// Set once the connection speaks HTTP/2: every event goes there from then on.
@@ -404,8 +406,19 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
         }
         let head = ResponseHeadWriter.head(
             for: response, keepAlive: keep, clientMinorVersion: currentHead?.versionMinor ?? 1)
-        let body = currentHead?.method == "HEAD" ? [] : response.body
+        let isHead = currentHead?.method == "HEAD"
+        let body = isHead ? [] : response.body
         environment.statistics.recordSent(head.count + body.reduce(0) { $0 + $1.count })
+        if let streamed = response.streamedBody {
+            if isHead {
+                streamed.cancel()
+            } else {
+                outbound.enqueueInterim(head)
+                beginStreaming(streamed, keepAlive: keep)
+                rearmTimer()
+                return
+            }
+        }
         outbound.enqueueResponse(head: head, body: body, keepAlive: keep)
         rearmTimer()
     }
@@ -427,6 +440,51 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
             }
             machine.wrote(now: EventLoop.now())
             if outbound.consume(written) != nil { responseWritten() }
+            if streaming != nil {
+                streaming?.piecesQueued -= outbound.takePiecesSent()
+                requestPiece()
+            }
+        }
+    }
+
+    // MARK: - Streamed bodies
+
+    /// Starts a streamed body after its head: pieces are asked for one at a time, while at most one waits unsent.
+    private func beginStreaming(_ body: any StreamedBody, keepAlive: Bool) {
+        streaming = StreamingAnswer(body: body, keepAlive: keepAlive)
+        requestPiece()
+    }
+
+    private func requestPiece() {
+        guard let current = streaming, !current.isProducing, current.piecesQueued < 2 else { return }
+        streaming?.isProducing = true
+        current.body.produceNext { [self] piece in
+            loop.execute {
+                self.pieceArrived(piece)
+                self.pump()
+            }
+        }
+    }
+
+    private func pieceArrived(_ piece: StreamedPiece) {
+        guard !isClosing, let current = streaming else { return }
+        streaming?.isProducing = false
+        switch piece {
+        case .bytes(let bytes):
+            if !bytes.isEmpty {
+                environment.statistics.recordSent(bytes.count + 8)
+                outbound.enqueue(
+                    [.bytes(ResponseHeadWriter.chunkHead(bytes.count)), .bytes(bytes), .bytes(ResponseHeadWriter.chunkTail)], endsPiece: true)
+                streaming?.piecesQueued += 1
+            }
+            requestPiece()
+        case .end:
+            streaming = nil
+            outbound.enqueueResponse(head: ResponseHeadWriter.lastChunk, body: [], keepAlive: current.keepAlive)
+        case .failed(let why):
+            // The status is sent: a cut-off chunked body is how the client learns the answer failed.
+            environment.logger.warning("a streamed answer failed", metadata: ["error": "\(why)"])
+            close()
         }
     }
 
@@ -481,6 +539,8 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
         reservation?.end()
         reservation = nil
         outbound.removeAll()
+        streaming?.body.cancel()
+        streaming = nil
         answerGivenInline = nil
         reusableBody = nil
         input = InputBuffer(capacity: 0)
@@ -488,6 +548,16 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
         Syscall.close(descriptor)
         environment.connectionClosed(self)
     }
+}
+
+/// A streamed body being written: its source, whether the connection stays open after it, and its pieces in flight.
+private struct StreamingAnswer {
+    let body: any StreamedBody
+    let keepAlive: Bool
+    /// A piece is being made.
+    var isProducing = false
+    /// Pieces queued and not yet fully written.
+    var piecesQueued = 0
 }
 
 /// A head's answer for a request without a body: given when the request is complete, like any other.

@@ -8,11 +8,15 @@ struct OutboundQueue {
         var offset = 0
         /// On the last item of a final answer: whether the connection stays open after it.
         var completesResponse: Bool?
+        /// On the last item of a streamed body's piece.
+        var endsPiece = false
 
         var remaining: Int { segment.count - offset }
     }
 
     private var items: [Item] = []
+    /// Streamed pieces whose last byte has been written, since `takePiecesSent` last asked.
+    private var piecesSent = 0
 
     /// At most this many segments go into one `sendmsg`.
     static let maxVectors = 16
@@ -24,9 +28,16 @@ struct OutboundQueue {
         items.append(Item(segment: .bytes(bytes)))
     }
 
-    /// Queues segments that end no answer (an HTTP/2 DATA frame's header and payload).
-    mutating func enqueue(_ segments: [BodySegment]) {
+    /// Queues segments that end no answer (an HTTP/2 DATA frame's header and payload, a piece of a streamed body).
+    mutating func enqueue(_ segments: [BodySegment], endsPiece: Bool = false) {
         for segment in segments where segment.count > 0 { items.append(Item(segment: segment)) }
+        if endsPiece, !items.isEmpty { items[items.count - 1].endsPiece = true }
+    }
+
+    /// How many streamed pieces have fully left since the last call.
+    mutating func takePiecesSent() -> Int {
+        defer { piecesSent = 0 }
+        return piecesSent
     }
 
     /// Queues a final answer; `body` is empty for an answer to HEAD.
@@ -47,6 +58,7 @@ struct OutboundQueue {
             written -= step
             guard items[removed].remaining == 0 else { break }
             if let keepAlive = items[removed].completesResponse { finished = keepAlive }
+            if items[removed].endsPiece { piecesSent += 1 }
             removed += 1
         }
         items.removeFirst(removed)

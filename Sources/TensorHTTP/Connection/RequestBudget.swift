@@ -57,6 +57,15 @@ package final class RequestBudget: Sendable {
         }
     }
 
+    /// Gives back `bytes` of what is held (memory let go before the answer is written, such as a decoded body).
+    package func release(_ bytes: Int) {
+        state.withLock { state in
+            let given = min(max(bytes, 0), state.bytes)
+            budget.release(given)
+            state.bytes -= given
+        }
+    }
+
     /// The connection closed with the request unanswered: no more reservations, but what is held stays held
     /// until the request is let go (a worker may still be using it).
     package func end() {

@@ -49,14 +49,61 @@ extension HTTP2Connection {
             if ["connection", "keep-alive", "transfer-encoding", "upgrade", "proxy-connection"].contains(lowered) { continue }
             fields.append((lowered, value))
         }
-        fields.append(("content-length", String(response.bodyCount)))
+        if response.streamedBody == nil { fields.append(("content-length", String(response.bodyCount))) }
         fields.append(("date", HTTPDate.now()))
         fields.append(("server", "tensor-service"))
+        if let streamed = response.streamedBody {
+            if !isHead {
+                // DATA frames as the pieces come: the data source defers while none is queued.
+                stream.streamedBody = streamed
+                submitResponse(stream, fields: fields, hasBody: true)
+                return requestPiece(stream)
+            }
+            streamed.cancel()
+        }
         if !isHead { stream.queue(response.body, releasing: nil) }
         stream.isAnswerComplete = true
         if case .rest(_, _, let budget?) = stream.role { stream.releases.append((stream.bytesQueued, budget)) }
         submitResponse(stream, fields: fields, hasBody: !isHead && response.bodyCount > 0)
         if isHead || response.bodyCount == 0 { releaseRestBudget(stream) }
+    }
+
+    /// Below this much of a streamed answer queued and not yet framed, the next piece is asked for.
+    static let streamedLowWaterBytes = 256 * 1024
+
+    /// Asks a streamed body for its next piece, unless one is being made or enough is queued.
+    func requestPiece(_ stream: HTTP2Stream) {
+        guard let body = stream.streamedBody, !stream.isProducingPiece,
+            stream.bytesQueued - stream.bytesTaken < Self.streamedLowWaterBytes
+        else { return }
+        stream.isProducingPiece = true
+        let (loop, id) = (loop, stream.id)
+        let target = WeakConnection(self)
+        body.produceNext { piece in
+            loop.execute { target.connection?.pieceArrived(piece, on: id) }
+        }
+    }
+
+    private func pieceArrived(_ piece: StreamedPiece, on id: Int32) {
+        guard !isClosed, let stream = streams[id], stream.streamedBody != nil else { return }
+        stream.isProducingPiece = false
+        switch piece {
+        case .bytes(let bytes):
+            stream.queue([.bytes(bytes)], releasing: nil)
+            resumeData(stream)
+            requestPiece(stream)
+        case .end:
+            stream.streamedBody = nil
+            stream.isAnswerComplete = true
+            if case .rest(_, _, let budget?) = stream.role { stream.releases.append((stream.bytesQueued, budget)) }
+            releaseRestBudget(stream)
+            resumeData(stream)
+        case .failed(let why):
+            environment.logger.warning("a streamed answer failed", metadata: ["error": "\(why)"])
+            stream.streamedBody = nil
+            reset(stream, code: NGHTTP2_INTERNAL_ERROR)
+            schedulePump()
+        }
     }
 
     func releaseRestBudget(_ stream: HTTP2Stream) {
@@ -101,6 +148,9 @@ extension HTTP2Connection {
         guard let stream = streams[id] else { return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue) }
         let count = min(stream.bytesQueued - stream.bytesTaken, capacity)
         if count > 0 { flags.pointee |= NGHTTP2_DATA_FLAG_NO_COPY.rawValue }
+        if stream.streamedBody != nil && stream.bytesQueued - stream.bytesTaken - count < Self.streamedLowWaterBytes {
+            requestPiece(stream)
+        }
         if stream.bytesQueued - stream.bytesTaken > count { return count }
         guard stream.isAnswerComplete else {
             if count > 0 { return count }

@@ -35,6 +35,10 @@ final class HTTP2Stream {
     var readingSince: UInt64?
     /// The coding of compressed gRPC answers (sent as `grpc-encoding`), nil for identity.
     var answerEncoding: ContentCoding?
+    /// A REST answer's body made while it is sent, until its last piece arrived.
+    var streamedBody: (any StreamedBody)?
+    /// A piece of `streamedBody` is being made.
+    var isProducingPiece = false
     /// For the access log and metrics; called when the stream closes.
     var onWritten: (@Sendable (ExchangeTiming) -> Void)?
 
@@ -106,6 +110,8 @@ final class HTTP2Stream {
         releases.removeAll()
         outgoing.removeAll()
         if case .rest(_, _, let budget?) = role { budget.end() }
+        streamedBody?.cancel()
+        streamedBody = nil
     }
 }
 

@@ -45,6 +45,14 @@ package final class ByteBuffer: @unchecked Sendable {
         array.withUnsafeBytes { append($0) }
     }
 
+    /// Frees the storage now, leaving an empty buffer: a body decoded into a tensor of its own is not kept while the
+    /// answer is written. Whoever else holds the buffer sees it empty.
+    package func releaseStorage() {
+        BufferPool.shared.release(base, capacity: capacity)
+        (base, capacity) = BufferPool.shared.allocate(byteCount: 0)
+        count = 0
+    }
+
     /// A copy of the bytes in use, for tests and small bodies.
     package var array: [UInt8] { Array(UnsafeRawBufferPointer(bytes)) }
 }

@@ -52,8 +52,18 @@ package enum KServeEndpoint {
             let request = try KServeInferRequestDecoder.decode(
                 UnsafeRawBufferPointer(body.bytes), headerLength: headerLength, admit: admit, parallel: parallel)
             let placement = try SharedMemoryPlacement(request, body: body, registry: sharedMemory, admit: admit)
-            return TensorPipeline.Decoded(tensor: placement.tensor, slope: request.negativeSlope ?? LeakyReLU.defaultSlope) {
-                tensor, admit, parallel in
+            // JSON data in the answer: streamed in pieces when too large to hold whole.
+            let streamed =
+                request.outputSharedMemory == nil && !request.wantsBinaryOutput
+                ? StreamedJSON(
+                    header: KServeInferResponse.jsonHead(
+                        answering: request, dtype: placement.tensor.dtype, shape: placement.tensor.shape, modelName: Route.modelName,
+                        modelVersion: Route.modelVersion) + #","data":"#,
+                    footer: "}]}", isFlat: true)
+                : nil
+            return TensorPipeline.Decoded(
+                tensor: placement.tensor, slope: request.negativeSlope ?? LeakyReLU.defaultSlope, streamedJSON: streamed
+            ) { tensor, admit, parallel in
                 try placement.finish(tensor)
                 return try answer(request, with: tensor, admit: admit, parallel: parallel)
             }

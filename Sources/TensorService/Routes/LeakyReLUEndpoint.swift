@@ -23,11 +23,13 @@ package enum LeakyReLUEndpoint {
             requestCoding: requestCoding, answerCoding: AcceptEncoding.preferredCoding(head.headers["accept-encoding"])
         ) { body, head, admit, parallel in
             let (tensor, bodySlope) = try decode(body, format: requestFormat, headers: head.headers, admit: admit, parallel: parallel)
+            let vary = ("Vary", "Accept, Accept-Encoding")
             return TensorPipeline.Decoded(
-                tensor: tensor, slope: try resolveSlope(query: querySlope, body: bodySlope)
+                tensor: tensor, slope: try resolveSlope(query: querySlope, body: bodySlope),
+                streamedJSON: answerFormat == .json ? StreamedJSON(fields: [("Content-Type", answerFormat.mediaType), vary]) : nil
             ) { tensor, admit, parallel in
                 var response = try answer(&tensor, in: answerFormat, admit: admit, parallel: parallel)
-                response.headers.append((name: "Vary", value: "Accept, Accept-Encoding"))
+                response.headers.append((name: vary.0, value: vary.1))
                 return response
             }
         }

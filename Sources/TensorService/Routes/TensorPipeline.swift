@@ -11,6 +11,8 @@ struct TensorPipeline: Sendable {
     struct Decoded {
         var tensor: TensorBuffer
         var slope: Double
+        /// For a JSON answer: its text around the data, so that an answer the budget cannot hold whole is streamed.
+        var streamedJSON: StreamedJSON? = nil
         var encode: (inout TensorBuffer, @escaping MemoryAdmission, ParallelPieces) throws -> HTTPResponse
     }
 
@@ -26,7 +28,9 @@ struct TensorPipeline: Sendable {
     var decode: Decode
 
     /// Runs on a worker thread (or inline for small bodies). The body is computed where it lies unless it had to be
-    /// inflated first. `timing` gets each stage's nanoseconds as it ends.
+    /// inflated first; a body decoded into a tensor of its own (JSON) is let go at once, memory and budget. A JSON
+    /// answer the budget cannot hold whole is streamed in pieces (`JSONAnswerStream`). `timing` gets each stage's
+    /// nanoseconds as it ends.
     func run(
         _ request: HTTPRequest, pool: WorkerPool, maxBodyBytes: Int, metrics: ServiceMetrics, timing: inout PipelineTiming
     ) throws -> HTTPResponse {
@@ -35,14 +39,40 @@ struct TensorPipeline: Sendable {
         let body = try RequestCoding.inflate(request.body, coding: requestCoding, limit: maxBodyBytes, admit: admit)
         let parallel = pool.parallelPieces
         var decoded = try decode(body, request.head, admit, parallel)
+        Self.releaseBody(request, inflated: body, decoded: decoded.tensor)
         timing.input = PipelineTiming.lap(&clock)
         decoded.tensor.compute(slope: decoded.slope, pool: pool)
         timing.infer = PipelineTiming.lap(&clock)
         metrics.recordElements(decoded.tensor.dtype, count: decoded.tensor.count)
-        var response = try decoded.encode(&decoded.tensor, admit, parallel)
-        AcceptEncoding.compress(&response, coding: answerCoding, admit: admit)
+        var response: HTTPResponse
+        do {
+            response = try decoded.encode(&decoded.tensor, admit, parallel)
+            AcceptEncoding.compress(&response, coding: answerCoding, admit: admit)
+        } catch let error as CodecError where error.kind == .overBudget || error.kind == .exceedsBudget {
+            // Too large to hold whole now: in pieces, where the protocol can frame them (not HTTP/1.0).
+            guard let shape = decoded.streamedJSON, request.head.versionMinor >= 1,
+                let streamed = try JSONAnswerStream.response(for: &decoded.tensor, shape, coding: answerCoding, pool: pool, admit: admit)
+            else { throw error }
+            response = streamed
+        }
         timing.output = PipelineTiming.lap(&clock)
         return response
+    }
+
+    /// Bodies at least this large are let go once decoded into a tensor of their own.
+    static let minimumReleasedBodyBytes = 1 << 20
+
+    /// The body (and its inflated copy) once the tensor no longer needs it: a JSON body's tensor is an array of its
+    /// own, so its text need not stay beside the tensor and the answer.
+    private static func releaseBody(_ request: HTTPRequest, inflated: ByteBuffer, decoded tensor: TensorBuffer) {
+        guard case .array = tensor.storage, request.body.count + inflated.count >= minimumReleasedBodyBytes else { return }
+        var bytes = request.body.count
+        request.body.releaseStorage()
+        if inflated !== request.body {
+            bytes += inflated.count
+            inflated.releaseStorage()
+        }
+        request.budget?.release(bytes)
     }
 }
 

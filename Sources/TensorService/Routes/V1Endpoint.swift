@@ -20,7 +20,8 @@ enum V1Endpoint {
                 UnsafeRawBufferPointer(body.bytes), dataKeys: ["instances", "inputs"], admit: admit, parallel: parallel)
             let header = decoded.dataKey == "instances" ? #"{"predictions":"# : #"{"outputs":"#
             return TensorPipeline.Decoded(
-                tensor: decoded.tensor, slope: try LeakyReLUEndpoint.resolveSlope(query: querySlope, body: decoded.negativeSlope)
+                tensor: decoded.tensor, slope: try LeakyReLUEndpoint.resolveSlope(query: querySlope, body: decoded.negativeSlope),
+                streamedJSON: StreamedJSON(header: header)
             ) { tensor, admit, parallel in
                 HTTPResponse(
                     status: 200, contentType: "application/json", body: try tensor.jsonDocument(header: header, admit: admit, parallel: parallel))
