@@ -11,30 +11,29 @@ package enum BodySegment: Sendable {
     }
 }
 
-/// An answer body made piece by piece while it is sent (a large JSON answer), so that it never exists whole: the
-/// connection asks for the next piece once the socket has taken most of the last (chunked over HTTP/1.1, DATA
-/// frames over HTTP/2), and at most two pieces wait to be written at any time.
+/// An answer body made piece by piece while it is sent (a large JSON answer), so that it never exists whole. Its
+/// size is known before the first piece (the answer has a Content-Length like any other); the connection asks for
+/// the next piece while the socket takes the last, and at most two wait to be written at any time. The answer is
+/// complete when `byteCount` bytes have come.
 package protocol StreamedBody: AnyObject, Sendable {
-    /// Makes the next piece and calls `deliver` with it, on any thread. Called again only after `deliver`.
+    /// The body's size, exactly.
+    var byteCount: Int { get }
+    /// Makes the next piece and calls `deliver` with it, on any thread. Called again only after `deliver`, and not
+    /// after the last byte.
     func produceNext(_ deliver: @escaping @Sendable (StreamedPiece) -> Void)
     /// The answer will not be sent on (the client left, or asked with HEAD): let go of what it holds. May come while
     /// a piece is being made.
     func cancel()
-    /// Body bytes made so far (all of them once the answer is written), for the access log.
-    var bytesProduced: Int { get }
 }
 
 /// What `StreamedBody.produceNext` delivers.
 package enum StreamedPiece: Sendable {
     case bytes([UInt8])
-    /// Nothing more: the answer is complete.
-    case end
-    /// The piece could not be made; the answer is cut off (its status is sent already), which the client sees.
+    /// The piece could not be made; the answer is cut off (its head is sent already), which the client sees.
     case failed(String)
 }
 
-/// An answer. Content-Length (or chunked framing for a streamed body), Date, Server and Connection are added when it
-/// is written.
+/// An answer. Content-Length, Date, Server and Connection are added when it is written.
 package struct HTTPResponse: Sendable {
     package var status: Int
     package var headers: [(name: String, value: String)]
@@ -55,7 +54,7 @@ package struct HTTPResponse: Sendable {
         self.init(status: status, headers: [("Content-Type", contentType)] + headers, body: [.bytes(body)])
     }
 
-    package var bodyCount: Int { body.reduce(0) { $0 + $1.count } }
+    package var bodyCount: Int { streamedBody?.byteCount ?? body.reduce(0) { $0 + $1.count } }
 
     package func header(_ name: String) -> String? {
         let key = name.lowercased()

@@ -2,8 +2,7 @@ import Foundation
 
 /// Writes a status line and header section, adding the fields every answer carries.
 package enum ResponseHeadWriter {
-    /// Serializes the head of `response` with Content-Length (`Transfer-Encoding: chunked` for a streamed body), Date,
-    /// Server and, when needed, Connection.
+    /// Serializes the head of `response` with Content-Length, Date, Server and, when needed, Connection.
     /// Appends straight into one byte array: this runs for every answer, and building a `String` first costs a
     /// second buffer and a copy.
     package static func head(for response: HTTPResponse, keepAlive: Bool, clientMinorVersion: Int) -> [UInt8] {
@@ -15,13 +14,9 @@ package enum ResponseHeadWriter {
         bytes.append(contentsOf: HTTPStatus.reason(response.status).utf8)
         bytes.append(contentsOf: "\r\n".utf8)
         for (name, value) in response.headers { appendField(name, value, to: &bytes) }
-        if response.streamedBody != nil {
-            bytes.append(contentsOf: "Transfer-Encoding: chunked\r\n".utf8)
-        } else {
-            bytes.append(contentsOf: "Content-Length: ".utf8)
-            appendDecimal(response.bodyCount, to: &bytes)
-            bytes.append(contentsOf: "\r\n".utf8)
-        }
+        bytes.append(contentsOf: "Content-Length: ".utf8)
+        appendDecimal(response.bodyCount, to: &bytes)
+        bytes.append(contentsOf: "\r\n".utf8)
         appendField("Date", HTTPDate.now(), to: &bytes)
         bytes.append(contentsOf: "Server: tensor-service\r\n".utf8)
         if !keepAlive {
@@ -50,15 +45,6 @@ package enum ResponseHeadWriter {
         } while rest > 0
         bytes[start...].reverse()
     }
-
-    /// The framing of one piece of a chunked body: its size in hex, then CRLF (the piece and a CRLF follow).
-    package static func chunkHead(_ count: Int) -> [UInt8] {
-        Array(String(count, radix: 16).utf8) + [0x0D, 0x0A]
-    }
-
-    package static let chunkTail: [UInt8] = [0x0D, 0x0A]
-    /// The last chunk and the end of a chunked body (no trailers).
-    package static let lastChunk = Array("0\r\n\r\n".utf8)
 
     /// The interim answer to `Expect: 100-continue`.
     package static let continueHead = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)

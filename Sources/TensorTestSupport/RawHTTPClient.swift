@@ -88,8 +88,8 @@ public final class RawHTTPClient {
         }
     }
 
-    /// Reads one answer framed by Content-Length, or chunked (a streamed answer: its chunks joined). The answer to a
-    /// HEAD request (`toHead`) has its framing fields but no body.
+    /// Reads one answer framed by Content-Length (every answer of this server has one). The answer to a HEAD
+    /// request (`toHead`) has a Content-Length but no body.
     public func readResponse(toHead: Bool = false) throws -> Response {
         let headEnd = try readUntilHeadEnd()
         let headText = String(decoding: buffered[0..<headEnd], as: UTF8.self)
@@ -103,44 +103,11 @@ public final class RawHTTPClient {
         }
         var response = Response(status: status, headers: headers, body: [])
         if status == 100 || toHead { return response }
-        if response.header("transfer-encoding")?.lowercased() == "chunked" {
-            response.body = try readChunkedBody()
-            return response
-        }
         let length = Int(response.header("content-length") ?? "0") ?? 0
         while buffered.count < length { try fill() }
         response.body = Array(buffered[0..<length])
         buffered.removeFirst(length)
         return response
-    }
-
-    /// The chunks of a chunked body, joined (no trailers expected).
-    private func readChunkedBody() throws -> [UInt8] {
-        var body: [UInt8] = []
-        while true {
-            let line = try readLine()
-            guard let size = Int(line, radix: 16) else { throw ClientError.closed }
-            while buffered.count < size + 2 { try fill() }
-            body += buffered[0..<size]
-            buffered.removeFirst(size + 2)
-            if size == 0 { return body }
-        }
-    }
-
-    /// One CRLF-ended line, without its CRLF.
-    private func readLine() throws -> String {
-        var searched = 0
-        while true {
-            if buffered.count >= 2 {
-                for index in max(searched, 0)..<(buffered.count - 1) where buffered[index] == 13 && buffered[index + 1] == 10 {
-                    let line = String(decoding: buffered[0..<index], as: UTF8.self)
-                    buffered.removeFirst(index + 2)
-                    return line
-                }
-                searched = buffered.count - 1
-            }
-            try fill()
-        }
     }
 
     /// Exactly `count` bytes of whatever the server sends (HTTP/2 frames).

@@ -49,4 +49,19 @@ import Testing
         queue.removeAll()
         #expect(queue.isEmpty)
     }
+
+    @Test("Streamed pieces are counted as they fully leave; an empty piece marks nothing; the last one ends the answer")
+    func streamedPieces() {
+        var queue = OutboundQueue()
+        queue.enqueueInterim(Array("HEAD".utf8))
+        queue.enqueue([.bytes(Array("one".utf8))], endsPiece: true)
+        queue.enqueue([.bytes([])], endsPiece: true)
+        queue.enqueue([.bytes(Array("two".utf8))], endsPiece: true)
+        queue.enqueueLastPiece(Array("end".utf8), keepAlive: false)
+        #expect(queue.consume(6) == nil && queue.takePiecesSent() == 0, "HEAD and two bytes of the first piece")
+        #expect(queue.consume(2) == nil && queue.takePiecesSent() == 1, "the first piece and a byte of the second")
+        #expect(queue.takePiecesSent() == 0, "taken once")
+        #expect(queue.consume(5) == false && queue.takePiecesSent() == 2, "the rest: the second and the last piece")
+        #expect(queue.isEmpty)
+    }
 }

@@ -451,12 +451,12 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
 
     /// Starts a streamed body after its head: pieces are asked for one at a time, while at most one waits unsent.
     private func beginStreaming(_ body: any StreamedBody, keepAlive: Bool) {
-        streaming = StreamingAnswer(body: body, keepAlive: keepAlive)
+        streaming = StreamingAnswer(body: body, keepAlive: keepAlive, bytesLeft: body.byteCount)
         requestPiece()
     }
 
     private func requestPiece() {
-        guard let current = streaming, !current.isProducing, current.piecesQueued < 2 else { return }
+        guard let current = streaming, !current.isProducing, current.piecesQueued < 2, current.bytesLeft > 0 else { return }
         streaming?.isProducing = true
         current.body.produceNext { [self] piece in
             loop.execute {
@@ -470,19 +470,25 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
         guard !isClosing, let current = streaming else { return }
         streaming?.isProducing = false
         switch piece {
-        case .bytes(let bytes):
-            if !bytes.isEmpty {
-                environment.statistics.recordSent(bytes.count + 8)
-                outbound.enqueue(
-                    [.bytes(ResponseHeadWriter.chunkHead(bytes.count)), .bytes(bytes), .bytes(ResponseHeadWriter.chunkTail)], endsPiece: true)
-                streaming?.piecesQueued += 1
+        case .bytes(let bytes) where bytes.count <= current.bytesLeft:
+            environment.statistics.recordSent(bytes.count)
+            if bytes.count == current.bytesLeft {
+                streaming = nil
+                outbound.enqueueLastPiece(bytes, keepAlive: current.keepAlive)
+            } else {
+                // A piece may be empty (a compressor holding its input back): nothing to queue, ask for the next.
+                if !bytes.isEmpty {
+                    outbound.enqueue([.bytes(bytes)], endsPiece: true)
+                    streaming?.bytesLeft -= bytes.count
+                    streaming?.piecesQueued += 1
+                }
+                requestPiece()
             }
-            requestPiece()
-        case .end:
-            streaming = nil
-            outbound.enqueueResponse(head: ResponseHeadWriter.lastChunk, body: [], keepAlive: current.keepAlive)
+        case .bytes:
+            environment.logger.warning("a streamed answer overran its Content-Length")
+            close()
         case .failed(let why):
-            // The status is sent: a cut-off chunked body is how the client learns the answer failed.
+            // The head is sent: a body cut short of its Content-Length is how the client learns the answer failed.
             environment.logger.warning("a streamed answer failed", metadata: ["error": "\(why)"])
             close()
         }
@@ -558,6 +564,8 @@ private struct StreamingAnswer {
     var isProducing = false
     /// Pieces queued and not yet fully written.
     var piecesQueued = 0
+    /// Bytes of the body still to come.
+    var bytesLeft: Int
 }
 
 /// A head's answer for a request without a body: given when the request is complete, like any other.

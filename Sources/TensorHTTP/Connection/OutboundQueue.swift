@@ -30,8 +30,14 @@ struct OutboundQueue {
 
     /// Queues segments that end no answer (an HTTP/2 DATA frame's header and payload, a piece of a streamed body).
     mutating func enqueue(_ segments: [BodySegment], endsPiece: Bool = false) {
+        let before = items.count
         for segment in segments where segment.count > 0 { items.append(Item(segment: segment)) }
-        if endsPiece, !items.isEmpty { items[items.count - 1].endsPiece = true }
+        if endsPiece && items.count > before { items[items.count - 1].endsPiece = true }
+    }
+
+    /// Queues the last piece of a streamed answer, which ends it.
+    mutating func enqueueLastPiece(_ bytes: [UInt8], keepAlive: Bool) {
+        items.append(Item(segment: .bytes(bytes), completesResponse: keepAlive, endsPiece: true))
     }
 
     /// How many streamed pieces have fully left since the last call.

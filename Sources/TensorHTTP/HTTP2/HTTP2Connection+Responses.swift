@@ -49,13 +49,14 @@ extension HTTP2Connection {
             if ["connection", "keep-alive", "transfer-encoding", "upgrade", "proxy-connection"].contains(lowered) { continue }
             fields.append((lowered, value))
         }
-        if response.streamedBody == nil { fields.append(("content-length", String(response.bodyCount))) }
+        fields.append(("content-length", String(response.bodyCount)))
         fields.append(("date", HTTPDate.now()))
         fields.append(("server", "tensor-service"))
         if let streamed = response.streamedBody {
             if !isHead {
                 // DATA frames as the pieces come: the data source defers while none is queued.
                 stream.streamedBody = streamed
+                stream.streamedBytesLeft = streamed.byteCount
                 submitResponse(stream, fields: fields, hasBody: true)
                 return requestPiece(stream)
             }
@@ -73,7 +74,7 @@ extension HTTP2Connection {
 
     /// Asks a streamed body for its next piece, unless one is being made or enough is queued.
     func requestPiece(_ stream: HTTP2Stream) {
-        guard let body = stream.streamedBody, !stream.isProducingPiece,
+        guard let body = stream.streamedBody, !stream.isProducingPiece, stream.streamedBytesLeft > 0,
             stream.bytesQueued - stream.bytesTaken < Self.streamedLowWaterBytes
         else { return }
         stream.isProducingPiece = true
@@ -88,16 +89,22 @@ extension HTTP2Connection {
         guard !isClosed, let stream = streams[id], stream.streamedBody != nil else { return }
         stream.isProducingPiece = false
         switch piece {
-        case .bytes(let bytes):
+        case .bytes(let bytes) where bytes.count <= stream.streamedBytesLeft:
             stream.queue([.bytes(bytes)], releasing: nil)
+            stream.streamedBytesLeft -= bytes.count
+            if stream.streamedBytesLeft == 0 {
+                stream.streamedBody = nil
+                stream.isAnswerComplete = true
+                if case .rest(_, _, let budget?) = stream.role { stream.releases.append((stream.bytesQueued, budget)) }
+                releaseRestBudget(stream)
+            }
             resumeData(stream)
             requestPiece(stream)
-        case .end:
+        case .bytes:
+            environment.logger.warning("a streamed answer overran its content-length")
             stream.streamedBody = nil
-            stream.isAnswerComplete = true
-            if case .rest(_, _, let budget?) = stream.role { stream.releases.append((stream.bytesQueued, budget)) }
-            releaseRestBudget(stream)
-            resumeData(stream)
+            reset(stream, code: NGHTTP2_INTERNAL_ERROR)
+            schedulePump()
         case .failed(let why):
             environment.logger.warning("a streamed answer failed", metadata: ["error": "\(why)"])
             stream.streamedBody = nil

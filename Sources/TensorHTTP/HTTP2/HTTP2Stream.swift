@@ -37,6 +37,8 @@ final class HTTP2Stream {
     var answerEncoding: ContentCoding?
     /// A REST answer's body made while it is sent, until its last piece arrived.
     var streamedBody: (any StreamedBody)?
+    /// Bytes of `streamedBody` still to come.
+    var streamedBytesLeft = 0
     /// A piece of `streamedBody` is being made.
     var isProducingPiece = false
     /// For the access log and metrics; called when the stream closes.

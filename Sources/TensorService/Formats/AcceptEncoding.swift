@@ -28,7 +28,7 @@ enum AcceptEncoding {
         _ response: inout HTTPResponse, coding: ContentCoding?, minimumBytes: Int = 1024,
         admit: MemoryAdmission = admitAnything
     ) {
-        guard let coding, response.bodyCount >= minimumBytes else { return }
+        guard let coding, response.streamedBody == nil, response.bodyCount >= minimumBytes else { return }
         // zlib's deflateBound: the input plus about 0.1 % and a few bytes of framing.
         guard admit(response.bodyCount + response.bodyCount / 1000 + 64) == .granted else { return }
         response.body = [.bytes(Deflater.compress(response.body, totalCount: response.bodyCount, coding: coding))]

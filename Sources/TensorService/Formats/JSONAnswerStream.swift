@@ -2,12 +2,15 @@ import Synchronization
 import TensorCodecs
 import TensorHTTP
 
-/// A JSON answer too large to hold whole beside its tensor, made piece by piece on the worker pool while it is sent
-/// (chunked over HTTP/1.1, DATA frames over HTTP/2), and compressed piece by piece when the client takes a coding.
+/// A JSON answer too large to hold whole beside its tensor, made piece by piece on the worker pool while it is sent,
+/// and compressed piece by piece when the client takes a coding.
 ///
-/// The room for the pieces in flight is reserved from the request's budget when the stream is made: the connection
-/// holds at most two pieces unsent and asks for one more at a time, so three pieces' worth bounds what it holds
-/// beside the tensor. Everything is given back with the request's budget when the answer is written.
+/// Its Content-Length is counted first, by making every piece once and keeping none (writing and deflating are
+/// deterministic): every answer keeps its Content-Length, and a large answer costs a second pass instead of memory
+/// for all of its text. The room for the pieces in flight is reserved from the request's budget when the stream is
+/// made: the connection holds at most two pieces unsent and asks for one more at a time, so three pieces' worth
+/// bounds what it holds beside the tensor. Everything is given back with the request's budget when the answer is
+/// written.
 final class JSONAnswerStream: StreamedBody, @unchecked Sendable {
     // @unchecked Sendable: `pieces`, `tensor` and `deflater` are touched only by `produceNext`'s job, and the
     // transport asks for one piece at a time (the next after the last was delivered), which orders those jobs;
@@ -18,7 +21,7 @@ final class JSONAnswerStream: StreamedBody, @unchecked Sendable {
     private var deflater: StreamingDeflater?
     private let pool: WorkerPool
     private let isCancelled = Atomic(false)
-    private let produced = Atomic(0)
+    let byteCount: Int
 
     /// Elements per piece: 16 Ki keeps a float64 piece (and its compressed copy) near 400 KB, a few pieces in flight
     /// small beside the tensor, and the cost of handing a piece over (a job, a loop turn) small beside writing it.
@@ -40,18 +43,33 @@ final class JSONAnswerStream: StreamedBody, @unchecked Sendable {
         let perPiece = pieces.maxPieceBytes + (coding == nil ? 0 : StreamingDeflater.bound(for: pieces.maxPieceBytes))
         try CodecError.admitting(perPiece * piecesInFlight, for: "the JSON answer's pieces", admit)
         try tensor.makeLittleEndianCOrder(admit: admit)
-        let stream = JSONAnswerStream(pieces: pieces, tensor: tensor, deflater: coding.map { StreamingDeflater(coding: $0) }, pool: pool)
+        let byteCount = tensor.withBytes { data in Self.count(pieces, data: data, coding: coding) }
+        let stream = JSONAnswerStream(
+            pieces: pieces, tensor: tensor, deflater: coding.map { StreamingDeflater(coding: $0) }, byteCount: byteCount, pool: pool)
         var response = HTTPResponse(status: 200, headers: shape.fields)
         if let coding { response.headers.append((name: "Content-Encoding", value: coding.rawValue)) }
         response.streamedBody = stream
         return response
     }
 
-    private init(pieces: JSONTensorPieces, tensor: TensorBuffer, deflater: StreamingDeflater?, pool: WorkerPool) {
+    private init(pieces: JSONTensorPieces, tensor: TensorBuffer, deflater: StreamingDeflater?, byteCount: Int, pool: WorkerPool) {
         self.pieces = pieces
         self.tensor = tensor
         self.deflater = deflater
+        self.byteCount = byteCount
         self.pool = pool
+    }
+
+    /// The answer's size: every piece made (and compressed) once, one at a time, and let go.
+    private static func count(_ pieces: JSONTensorPieces, data: UnsafeRawBufferPointer, coding: ContentCoding?) -> Int {
+        var pieces = pieces
+        let deflater = coding.map { StreamingDeflater(coding: $0) }
+        var total = 0
+        while !pieces.isFinished {
+            let piece = pieces.nextPiece(data: data)
+            total += deflater?.compress(piece, isLast: pieces.isFinished).count ?? piece.count
+        }
+        return total
     }
 
     func produceNext(_ deliver: @escaping @Sendable (StreamedPiece) -> Void) {
@@ -64,15 +82,12 @@ final class JSONAnswerStream: StreamedBody, @unchecked Sendable {
         isCancelled.store(true, ordering: .relaxed)
     }
 
-    var bytesProduced: Int { produced.load(ordering: .relaxed) }
-
     private func makePiece() -> StreamedPiece {
         guard !isCancelled.load(ordering: .relaxed) else { return .failed("the answer was cancelled") }
-        guard !pieces.isFinished, let tensor else { return .end }
+        guard !pieces.isFinished, let tensor else { return .failed("every piece was made already") }
         var piece = tensor.withBytes { pieces.nextPiece(data: $0) }
         if let deflater { piece = deflater.compress(piece, isLast: pieces.isFinished) }
         if pieces.isFinished { self.tensor = nil }
-        produced.add(piece.count, ordering: .relaxed)
         return .bytes(piece)
     }
 }

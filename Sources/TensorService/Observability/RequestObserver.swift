@@ -40,10 +40,8 @@ package struct RequestObserver: Sendable {
         var response = response
         response.headers.append((name: "X-Request-Id", value: exchange.requestID))
         let (metrics, accessLogger, status) = (self.metrics, self.accessLogger, response.status)
-        let bodyBytes = exchange.isHead ? 0 : response.bodyCount
-        let streamed = exchange.isHead ? nil : response.streamedBody
+        let bytesOut = exchange.isHead ? 0 : response.bodyCount
         response.onWritten = { timing in
-            let bytesOut = streamed?.bytesProduced ?? bodyBytes
             metrics.recordRequest(method: exchange.method, route: exchange.route, status: status, seconds: timing.seconds)
             accessLogger.info(
                 "request",

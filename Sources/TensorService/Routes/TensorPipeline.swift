@@ -49,8 +49,8 @@ struct TensorPipeline: Sendable {
             response = try decoded.encode(&decoded.tensor, admit, parallel)
             AcceptEncoding.compress(&response, coding: answerCoding, admit: admit)
         } catch let error as CodecError where error.kind == .overBudget || error.kind == .exceedsBudget {
-            // Too large to hold whole now: in pieces, where the protocol can frame them (not HTTP/1.0).
-            guard let shape = decoded.streamedJSON, request.head.versionMinor >= 1,
+            // Too large to hold whole now: in pieces, made as they are sent.
+            guard let shape = decoded.streamedJSON,
                 let streamed = try JSONAnswerStream.response(for: &decoded.tensor, shape, coding: answerCoding, pool: pool, admit: admit)
             else { throw error }
             response = streamed
