@@ -16,6 +16,9 @@ package struct ServiceConfiguration: Sendable {
     package var sharedMemory = false
     /// Where the logs go, for the count of lines dropped while their reader stalled; nil when logs go elsewhere.
     package var logSink: LogSink?
+    /// Set when access lines are logged (level info or lower) to `logSink` in this format: they are then formatted
+    /// straight into bytes (`AccessLogWriter`) rather than through swift-log.
+    package var accessLogFormat: SinkLogHandler.Format?
 
     package init() {}
 }

@@ -26,7 +26,7 @@ package final class ServiceHandler: HTTPHandler {
 
     package init(
         pool: WorkerPool, maxBodyBytes: Int, sharedMemory: SharedMemoryRegistry? = nil, logger: Logger, accessLogger: Logger,
-        logSink: LogSink? = nil
+        logSink: LogSink? = nil, accessLog: AccessLogWriter? = nil
     ) {
         self.logSink = logSink
         self.pool = pool
@@ -34,7 +34,7 @@ package final class ServiceHandler: HTTPHandler {
         self.logger = logger
         let metrics = ServiceMetrics()
         self.metrics = metrics
-        self.observer = RequestObserver(metrics: metrics, accessLogger: accessLogger)
+        self.observer = RequestObserver(metrics: metrics, accessLogger: accessLogger, accessLog: accessLog)
         self.maxBodyBytes = maxBodyBytes
     }
 

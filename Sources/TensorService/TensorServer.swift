@@ -16,7 +16,8 @@ package final class TensorServer: Sendable {
         service = ServiceHandler(
             pool: pool, maxBodyBytes: configuration.http.maxBodyBytes,
             sharedMemory: configuration.sharedMemory ? SharedMemoryRegistry() : nil, logger: logger,
-            accessLogger: accessLogger ?? Logger(label: "tensor-service.access"), logSink: configuration.logSink)
+            accessLogger: accessLogger ?? Logger(label: "tensor-service.access"), logSink: configuration.logSink,
+            accessLog: configuration.logSink.flatMap { sink in configuration.accessLogFormat.map { AccessLogWriter(sink: sink, format: $0) } })
         var transport = configuration.http
         // Each registered region holds its object's descriptor open.
         if configuration.sharedMemory { transport.reservedDescriptors += SharedMemoryRegistry.maxRegions }

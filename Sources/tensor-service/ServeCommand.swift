@@ -124,6 +124,7 @@ struct ServeCommand: ParsableCommand {
         _ = mallopt(M_ARENA_MAX, Int32(max(2, ProcessInfo.processInfo.activeProcessorCount)))
         var configuration = makeConfiguration()
         configuration.logSink = sink
+        if level <= .info { configuration.accessLogFormat = format == .json ? .json : .text }
         if maxInflightBytes == nil {
             let chosen = InflightBudgetDefault(limit: CgroupMemoryLimit.find())
             configuration.http.maxInflightBytes = chosen.bytes

@@ -7,6 +7,8 @@ import TensorHTTP
 package struct RequestObserver: Sendable {
     let metrics: ServiceMetrics
     let accessLogger: Logger
+    /// The HTTP access line's fast path, when the logs go to the service's own sink; else `accessLogger` writes it.
+    var accessLog: AccessLogWriter? = nil
 
     /// What is known of a request when its answer is ready.
     struct Exchange: Sendable {
@@ -39,10 +41,11 @@ package struct RequestObserver: Sendable {
     func finish(_ exchange: Exchange, _ response: HTTPResponse) -> HTTPResponse {
         var response = response
         response.headers.append((name: "X-Request-Id", value: exchange.requestID))
-        let (metrics, accessLogger, status) = (self.metrics, self.accessLogger, response.status)
+        let (metrics, accessLogger, accessLog, status) = (self.metrics, self.accessLogger, self.accessLog, response.status)
         let bytesOut = exchange.isHead ? 0 : response.bodyCount
         response.onWritten = { timing in
             metrics.recordRequest(method: exchange.method, route: exchange.route, status: status, seconds: timing.seconds)
+            if let accessLog { return accessLog.log(exchange, status: status, bytesOut: bytesOut, timing: timing) }
             accessLogger.info(
                 "request",
                 metadata: [

@@ -76,18 +76,32 @@ package struct SinkLogHandler: LogHandler {
 
 /// RFC 3339 UTC timestamps with milliseconds; the date and time of day are formatted once a second.
 enum LogTimestamp {
-    private static let cache = Locked<(second: Int, prefix: String)>((-1, ""))
+    /// The last second formatted, as text and as bytes (for `AccessLogWriter`).
+    private static let cache = Locked<(second: Int, prefix: String, bytes: [UInt8])>((-1, "", []))
 
     static func now() -> String {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         let prefix = cache.withLock { cached in
-            if cached.second != now.tv_sec { cached = (now.tv_sec, format(now.tv_sec)) }
+            if cached.second != now.tv_sec { cached = Self.formatted(now.tv_sec) }
             return cached.prefix
         }
         let milliseconds = now.tv_nsec / 1_000_000
         let digits = milliseconds < 10 ? "00\(milliseconds)" : milliseconds < 100 ? "0\(milliseconds)" : "\(milliseconds)"
         return "\(prefix).\(digits)Z"
+    }
+
+    /// `2026-12-07T15:30:00` for `second`, as bytes (their array is shared, not copied).
+    static func prefix(second: Int) -> [UInt8] {
+        cache.withLock { cached in
+            if cached.second != second { cached = Self.formatted(second) }
+            return cached.bytes
+        }
+    }
+
+    private static func formatted(_ second: Int) -> (second: Int, prefix: String, bytes: [UInt8]) {
+        let text = format(second)
+        return (second, text, Array(text.utf8))
     }
 
     /// `2026-12-07T15:30:00`.

@@ -1,0 +1,160 @@
+import TensorHTTP
+
+import Glibc
+
+/// The access log's line for an HTTP exchange, formatted straight into bytes on the thread that finished it (an
+/// event loop) and queued on the `LogSink`: no `Logger.Metadata` dictionary, no `String` per value, no heap
+/// allocation. The bytes are those `SinkLogHandler` writes for the same event (fields in key order, the same
+/// quoting), so the service's two kinds of lines read alike; everything that is not per request still goes through
+/// swift-log.
+package struct AccessLogWriter: Sendable {
+    package let sink: LogSink
+    package let format: SinkLogHandler.Format
+    static let label = "tensor-service.access"
+    /// Room for the longest line: fixed fields, and the client's text (target and user agent, each cut to
+    /// `RequestObserver.maxLoggedTextBytes`) at six bytes a byte when every one is escaped.
+    static let maxLineBytes = 8 * 1024
+
+    package init(sink: LogSink, format: SinkLogHandler.Format) {
+        self.sink = sink
+        self.format = format
+    }
+
+    func log(_ exchange: RequestObserver.Exchange, status: Int, bytesOut: Int, timing: ExchangeTiming) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.maxLineBytes) { storage in
+            var line = LineBuffer(storage)
+            let isJSON = format == .json
+            if isJSON {
+                line.append(#"{"ts":""#)
+                line.appendTimestamp()
+                line.append(#"","level":"info","logger":""#)
+                line.append(Self.label)
+                line.append(#"","message":"request""#)
+            } else {
+                line.appendTimestamp()
+                line.append(" info ")
+                line.append(Self.label)
+                line.append(": request")
+            }
+            // Fields in key order, as the handler sorts them.
+            line.field("bytes_in", isJSON) { $0.appendDecimal(exchange.bytesIn) }
+            line.field("bytes_out", isJSON) { $0.appendDecimal(bytesOut) }
+            line.field("client", isJSON) { $0.appendValue(exchange.clientAddress, quoted: isJSON) }
+            line.field("complete", isJSON) { $0.append(timing.isComplete ? "true" : "false") }
+            line.field("duration_ms", isJSON) { $0.appendMilliseconds(microseconds: Int((timing.seconds * 1e6).rounded())) }
+            line.field("method", isJSON) { $0.appendValue(exchange.method, quoted: isJSON) }
+            line.field("path", isJSON) { $0.appendValue(exchange.target, quoted: isJSON) }
+            line.field("request_id", isJSON) { $0.appendValue(exchange.requestID, quoted: isJSON) }
+            line.field("route", isJSON) { $0.appendValue(exchange.route, quoted: isJSON) }
+            line.field("status", isJSON) { $0.appendDecimal(status) }
+            line.field("user_agent", isJSON) { $0.appendValue(exchange.userAgent, quoted: isJSON) }
+            if isJSON { line.append("}") }
+            line.append("\n")
+            sink.append(line.written)
+        }
+    }
+}
+
+/// Bytes appended into fixed storage; what does not fit is cut (the line's fields are bounded, so it never is).
+private struct LineBuffer {
+    let storage: UnsafeMutableBufferPointer<UInt8>
+    var count = 0
+
+    init(_ storage: UnsafeMutableBufferPointer<UInt8>) { self.storage = storage }
+
+    var written: UnsafeRawBufferPointer { UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: storage[0..<count])) }
+
+    mutating func append(_ byte: UInt8) {
+        guard count < storage.count else { return }
+        storage[count] = byte
+        count += 1
+    }
+
+    mutating func append(_ text: StaticString) {
+        text.withUTF8Buffer { for byte in $0 { append(byte) } }
+    }
+
+    mutating func append(_ text: String) {
+        for byte in text.utf8 { append(byte) }
+    }
+
+    /// ` key=` in text, `,"key":` in JSON, then the value.
+    mutating func field(_ key: StaticString, _ isJSON: Bool, _ value: (inout LineBuffer) -> Void) {
+        if isJSON {
+            append(#",""#)
+            append(key)
+            append(#"":"#)
+        } else {
+            append(" ")
+            append(key)
+            append("=")
+        }
+        value(&self)
+    }
+
+    /// A string: as it is in text, quoted and escaped as `JSONText.quoted` does in JSON.
+    mutating func appendValue(_ text: String, quoted: Bool) {
+        guard quoted else { return append(text) }
+        append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): append(#"\""#)
+            case UInt8(ascii: "\\"): append(#"\\"#)
+            case 0x0A: append(#"\n"#)
+            case 0x0D: append(#"\r"#)
+            case 0x09: append(#"\t"#)
+            case 0..<0x20:
+                append(#"\u00"#)
+                append(Self.hexDigit(byte >> 4))
+                append(Self.hexDigit(byte & 0xF))
+            default: append(byte)
+            }
+        }
+        append(UInt8(ascii: "\""))
+    }
+
+    private static func hexDigit(_ value: UInt8) -> UInt8 { value < 10 ? 0x30 + value : 0x61 + value - 10 }
+
+    mutating func appendDecimal(_ value: Int) {
+        if value < 0 {
+            append(UInt8(ascii: "-"))
+            return appendDecimal(-value)
+        }
+        if value >= 10 { appendDecimal(value / 10) }
+        append(UInt8(truncatingIfNeeded: 0x30 + value % 10))
+    }
+
+    /// Milliseconds with up to three decimals, as Swift describes the `Double` of `microseconds / 1000`: `147.874`,
+    /// `0.05`, `12.0`.
+    mutating func appendMilliseconds(microseconds: Int) {
+        appendDecimal(microseconds / 1000)
+        append(UInt8(ascii: "."))
+        var fraction = microseconds % 1000
+        guard fraction != 0 else { return append(UInt8(ascii: "0")) }
+        var digits = 3
+        while fraction % 10 == 0 {
+            fraction /= 10
+            digits -= 1
+        }
+        var divisor = 1
+        for _ in 1..<digits { divisor *= 10 }
+        while divisor > 0 {
+            append(UInt8(truncatingIfNeeded: 0x30 + fraction / divisor % 10))
+            divisor /= 10
+        }
+    }
+
+    /// `2026-12-07T15:30:00.123Z`, as `LogTimestamp.now()`.
+    mutating func appendTimestamp() {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let prefix = LogTimestamp.prefix(second: now.tv_sec)
+        for byte in prefix { append(byte) }
+        append(UInt8(ascii: "."))
+        let milliseconds = now.tv_nsec / 1_000_000
+        append(UInt8(truncatingIfNeeded: 0x30 + milliseconds / 100))
+        append(UInt8(truncatingIfNeeded: 0x30 + milliseconds / 10 % 10))
+        append(UInt8(truncatingIfNeeded: 0x30 + milliseconds % 10))
+        append(UInt8(ascii: "Z"))
+    }
+}
