@@ -40,6 +40,9 @@ package struct HTTPResponse: Sendable {
     package var body: [BodySegment]
     /// When set, the body is this, made while it is sent, and `body` is empty.
     package var streamedBody: (any StreamedBody)?
+    /// Sent as `X-Request-Id` after `headers` (a field of its own: set on every answer, it would otherwise copy a
+    /// shared header array each time).
+    package var requestID: String?
     /// Called on the connection's event loop once the answer's last byte has been written, or once the connection
     /// closed before that; for metrics and access logs that time the whole exchange.
     package var onWritten: (@Sendable (ExchangeTiming) -> Void)?
@@ -58,6 +61,7 @@ package struct HTTPResponse: Sendable {
 
     package func header(_ name: String) -> String? {
         let key = name.lowercased()
+        if key == "x-request-id", let requestID { return requestID }
         return headers.first { $0.name.lowercased() == key }?.value
     }
 }

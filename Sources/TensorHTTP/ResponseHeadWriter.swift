@@ -14,6 +14,7 @@ package enum ResponseHeadWriter {
         bytes.append(contentsOf: HTTPStatus.reason(response.status).utf8)
         bytes.append(contentsOf: "\r\n".utf8)
         for (name, value) in response.headers { appendField(name, value, to: &bytes) }
+        if let requestID = response.requestID { appendField("X-Request-Id", requestID, to: &bytes) }
         bytes.append(contentsOf: "Content-Length: ".utf8)
         appendDecimal(response.bodyCount, to: &bytes)
         bytes.append(contentsOf: "\r\n".utf8)
@@ -37,13 +38,13 @@ package enum ResponseHeadWriter {
 
     private static func appendDecimal(_ value: Int, to bytes: inout [UInt8]) {
         precondition(value >= 0, "status codes and lengths are not negative")
-        let start = bytes.count
-        var rest = value
+        // Most significant digit first, so nothing is reversed (a reversed slice would be copied).
+        var divisor = 1
+        while divisor <= value / 10 { divisor *= 10 }
         repeat {
-            bytes.append(UInt8(truncatingIfNeeded: 0x30 + rest % 10))
-            rest /= 10
-        } while rest > 0
-        bytes[start...].reverse()
+            bytes.append(UInt8(truncatingIfNeeded: 0x30 + value / divisor % 10))
+            divisor /= 10
+        } while divisor > 0
     }
 
     /// The interim answer to `Expect: 100-continue`.

@@ -10,6 +10,11 @@ package enum ParallelKernel {
         _ dtype: DType, to base: UnsafeMutableRawPointer, count: Int, slope: Double, byteSwapped: Bool = false,
         pool: WorkerPool, grainElements: Int = ChunkPlan.defaultGrainElements
     ) {
+        // Too small to split: no plan, straight to the kernel (the common small request pays nothing for splitting).
+        if count < 2 * grainElements {
+            LeakyReLU.apply(dtype, to: base, count: count, slope: slope, byteSwapped: byteSwapped)
+            return
+        }
         let plan = ChunkPlan(
             count: count, itemSize: dtype.itemSize, maxPieces: pool.threadCount * piecesPerThread, grainElements: grainElements)
         if plan.ranges.count == 1 {

@@ -90,7 +90,7 @@ package final class ServiceHandler: HTTPHandler {
         case .infer:
             return .tensorWork(try KServeEndpoint.pipeline(for: head, sharedMemory: sharedMemory))
         case .healthz:
-            return .immediate { _ in Self.statusResponse(200, "ok") }
+            return .immediate { _ in Self.healthzResponse }
         case .readyz:
             return .immediate { service in
                 guard service.isDraining else { return Self.statusResponse(200, "ready") }
@@ -216,6 +216,9 @@ package final class ServiceHandler: HTTPHandler {
                 for: ServiceError.unavailable("The server is shutting down; send this request again elsewhere."), path: head.path,
                 logger: logger))
     }
+
+    /// The liveness answer, made once: probes call it often.
+    private static let healthzResponse = statusResponse(200, "ok")
 
     fileprivate static func statusResponse(_ status: Int, _ text: String) -> HTTPResponse {
         HTTPResponse(status: status, contentType: "application/json", body: Array("{\"status\":\"\(text)\"}".utf8))

@@ -41,6 +41,10 @@ import Glibc
             RequestObserver.Exchange(
                 method: "-", route: "unmatched", requestID: "id \"quoted\" \\ back", bytesIn: 0, clientAddress: "::1",
                 userAgent: "tab\there\u{01}\r\nnext line ünïcødé 🙂", target: "/a\"b\\c", isHead: true),
+            // Past the usual line's room: every byte escaped.
+            RequestObserver.Exchange(
+                method: "GET", route: "/healthz", requestID: "r", bytesIn: 1, clientAddress: "10.0.0.1",
+                userAgent: String(repeating: "\u{02}", count: 256), target: String(repeating: "\"", count: 256), isHead: false),
         ]
         let timings = [
             ExchangeTiming(firstByte: 1_000, finished: 147_875_000, isComplete: true),

@@ -46,7 +46,10 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
     /// The last request's body when it was small, read into again by the next request once nothing else holds it:
     /// a keep-alive client sending small tensors then costs no allocation per body.
     private var reusableBody: ByteBuffer?
-    /// The answer whose body is being made while it is written (chunked), if any.
+    /// How the handler answers, made once in `start` (a closure made per request costs an allocation per request).
+    /// It holds the connection, which a worker still computing needs; `close` lets go of it, ending that cycle.
+    private var answerCallback: (@Sendable (HTTPResponse) -> Void)?
+    /// The answer whose body is being made while it is written, if any.
     private var streaming: StreamingAnswer?
     /// Whether the connection's first bytes have been looked at for the HTTP/2 preface.
     private var hasChosenProtocol = false
@@ -87,6 +90,18 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
             environment.logger.warning("could not watch a connection", metadata: ["error": "\(error)"])
             close()
             return
+        }
+        answerCallback = { [self, loop] response in
+            // Small work runs right here, inside `handle`: keep its answer for `pump`, which is still on the stack,
+            // rather than write from inside the handler. Any other answer comes back through the loop.
+            if loop.isCurrent && isInsideHandle {
+                answerGivenInline = response
+            } else {
+                loop.execute {
+                    self.finishRequest(response)
+                    self.pump()
+                }
+            }
         }
         rearmTimer()
         pump()
@@ -356,22 +371,12 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
     private func dispatchToHandler(_ request: consuming HTTPRequest) {
         var request = request
         request.budget = reservation
-        guard let exchange = preparedExchange else { preconditionFailure("a request completed without its head's decision") }
-        preparedExchange = nil
-        let loop = self.loop
-        isInsideHandle = true
-        exchange.handle(request) { [self] response in
-            // Small work runs right here, inside `handle`: keep its answer for `pump`, which is still on the stack,
-            // rather than write from inside the handler. Any other answer comes back through the loop.
-            if loop.isCurrent && isInsideHandle {
-                answerGivenInline = response
-            } else {
-                loop.execute {
-                    self.finishRequest(response)
-                    self.pump()
-                }
-            }
+        guard let exchange = preparedExchange, let answerCallback else {
+            preconditionFailure("a request completed without its head's decision")
         }
+        preparedExchange = nil
+        isInsideHandle = true
+        exchange.handle(request, respond: answerCallback)
         isInsideHandle = false
     }
 
@@ -384,6 +389,7 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
     /// and the bytes read so far; this connection forwards its events there from now on.
     private func switchToHTTP2() {
         hasChosenProtocol = true
+        answerCallback = nil
         guard let registrationID else { return close() }
         let initial = Array(input.readable)
         input = InputBuffer(capacity: 0)
@@ -545,6 +551,7 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
         reservation?.end()
         reservation = nil
         outbound.removeAll()
+        answerCallback = nil
         streaming?.body.cancel()
         streaming = nil
         answerGivenInline = nil

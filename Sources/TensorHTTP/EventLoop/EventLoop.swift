@@ -27,6 +27,8 @@ package final class EventLoop: @unchecked Sendable {
     private var handlers: [UInt64: any EventLoopHandler] = [:]
     private var nextHandlerID: UInt64 = 1
     private var timers = TimerHeap()
+    /// The task queue's other buffer, touched on the loop's thread only (see `runQueuedTasks`).
+    private var spareTasks: [Task] = []
     private let inbox = Locked(Inbox())
     /// The loop thread's pthread identity, for `isCurrent`; 0 until it runs.
     private let threadIdentity = Atomic<UInt>(0)
@@ -217,11 +219,16 @@ package final class EventLoop: @unchecked Sendable {
 
     /// Runs the tasks queued so far (not those they queue); false once the loop is told to stop.
     private func runQueuedTasks() -> Bool {
-        let (tasks, isStopping) = inbox.withLock { inbox in
-            defer { inbox.tasks.removeAll(keepingCapacity: true) }
-            return (inbox.tasks, inbox.isStopping)
+        // The queue and a spare trade places, so neither is reallocated per turn.
+        var tasks: [Task] = []
+        swap(&tasks, &spareTasks)
+        let isStopping = inbox.withLock { inbox in
+            swap(&inbox.tasks, &tasks)
+            return inbox.isStopping
         }
         for task in tasks { task() }
+        tasks.removeAll(keepingCapacity: true)
+        spareTasks = tasks
         return !isStopping
     }
 

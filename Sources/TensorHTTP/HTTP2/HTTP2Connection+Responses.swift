@@ -49,6 +49,7 @@ extension HTTP2Connection {
             if ["connection", "keep-alive", "transfer-encoding", "upgrade", "proxy-connection"].contains(lowered) { continue }
             fields.append((lowered, value))
         }
+        if let requestID = response.requestID { fields.append(("x-request-id", requestID)) }
         fields.append(("content-length", String(response.bodyCount)))
         fields.append(("date", HTTPDate.now()))
         fields.append(("server", "tensor-service"))

@@ -43,14 +43,14 @@ package enum HTTPHeadParser {
         guard let requestLine else { throw .malformedRequestLine("it is empty") }
         let (method, target, minor) = try parseRequestLine(bytes, requestLine)
 
-        var headers = HTTPHeaders()
+        var headers = HTTPHeaders(reservingCapacity: 8)
         while let line = lines.next() {
             // No count of its own: the head's byte limit bounds the fields (16 KiB holds well over 1,000).
             if line.isEmpty { continue }
             let (name, value) = try parseField(bytes, line)
             headers.add(lowercasedName: name, value: value)
         }
-        if minor >= 1 && headers.values("host").count != 1 { throw .missingHost }
+        if minor >= 1 && headers.count("host") != 1 { throw .missingHost }
         let framing = try parseFraming(method: method, minor: minor, headers: headers, maxBodyBytes: maxBodyBytes)
         return HTTPRequestHead(method: method, target: target, versionMinor: minor, headers: headers, framing: framing)
     }
@@ -135,9 +135,18 @@ package enum HTTPHeadParser {
     private static func parseFraming(
         method: String, minor: Int, headers: HTTPHeaders, maxBodyBytes: Int
     ) throws(HTTPRequestError) -> BodyFraming {
-        let codings = headers.tokens("transfer-encoding")
-        let lengths = headers.values("content-length")
-        if !headers.values("transfer-encoding").isEmpty {
+        // The usual case, one Content-Length of digits, without arrays; anything else takes the general path below.
+        if headers.count("content-length") == 1 && !headers.contains("transfer-encoding"),
+            let single = headers["content-length"], !single.isEmpty, single.utf8.count <= 18, single.utf8.allSatisfy(isDigit),
+            let length = Int(single)
+        {
+            if length > maxBodyBytes { throw .bodyTooLarge(limit: maxBodyBytes) }
+            return length == 0 ? .none : .length(length)
+        }
+        // Arrays only when the fields are there: a GET has neither.
+        let lengths = headers.contains("content-length") ? headers.values("content-length") : []
+        if headers.contains("transfer-encoding") {
+            let codings = headers.tokens("transfer-encoding")
             // Present but empty says nothing a front proxy and this server would agree on.
             guard !codings.isEmpty else { throw .malformedHeader("Transfer-Encoding is empty") }
             // RFC 9112 §6.1: Transfer-Encoding with Content-Length is an error; chunked must be the final coding.
@@ -156,7 +165,7 @@ package enum HTTPHeadParser {
             if length > maxBodyBytes { throw .bodyTooLarge(limit: maxBodyBytes) }
             return length == 0 ? .none : .length(length)
         }
-        if ["POST", "PUT", "PATCH"].contains(method) { throw .lengthRequired }
+        if method == "POST" || method == "PUT" || method == "PATCH" { throw .lengthRequired }
         return .none
     }
 

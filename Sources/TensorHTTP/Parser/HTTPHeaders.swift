@@ -4,6 +4,9 @@ package struct HTTPHeaders: Sendable, Sequence {
 
     package init() {}
 
+    /// Room for `capacity` fields before the storage grows (a request's few fields in one allocation).
+    package init(reservingCapacity capacity: Int) { fields.reserveCapacity(capacity) }
+
     package init(_ fields: [(String, String)]) {
         for (name, value) in fields { add(name: name, value: value) }
     }
@@ -18,6 +21,19 @@ package struct HTTPHeaders: Sendable, Sequence {
     package subscript(_ name: String) -> String? {
         let key = name.asciiLowercased
         return fields.first { $0.name == key }?.value
+    }
+
+    /// How many fields are named `name` (no array made: this runs for every request).
+    package func count(_ name: String) -> Int {
+        let key = name.asciiLowercased
+        var count = 0
+        for field in fields where field.name == key { count += 1 }
+        return count
+    }
+
+    package func contains(_ name: String) -> Bool {
+        let key = name.asciiLowercased
+        return fields.contains { $0.name == key }
     }
 
     /// Every value of `name`, in order.

@@ -20,38 +20,55 @@ package struct AccessLogWriter: Sendable {
         self.format = format
     }
 
+    /// Room a usual line fits in, small enough for the stack (larger temporary allocations come from the heap).
+    static let usualLineBytes = 1024
+
     func log(_ exchange: RequestObserver.Exchange, status: Int, bytesOut: Int, timing: ExchangeTiming) {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.maxLineBytes) { storage in
-            var line = LineBuffer(storage)
-            let isJSON = format == .json
-            if isJSON {
-                line.append(#"{"ts":""#)
-                line.appendTimestamp()
-                line.append(#"","level":"info","logger":""#)
-                line.append(Self.label)
-                line.append(#"","message":"request""#)
-            } else {
-                line.appendTimestamp()
-                line.append(" info ")
-                line.append(Self.label)
-                line.append(": request")
-            }
-            // Fields in key order, as the handler sorts them.
-            line.field("bytes_in", isJSON) { $0.appendDecimal(exchange.bytesIn) }
-            line.field("bytes_out", isJSON) { $0.appendDecimal(bytesOut) }
-            line.field("client", isJSON) { $0.appendValue(exchange.clientAddress, quoted: isJSON) }
-            line.field("complete", isJSON) { $0.append(timing.isComplete ? "true" : "false") }
-            line.field("duration_ms", isJSON) { $0.appendMilliseconds(microseconds: Int((timing.seconds * 1e6).rounded())) }
-            line.field("method", isJSON) { $0.appendValue(exchange.method, quoted: isJSON) }
-            line.field("path", isJSON) { $0.appendValue(exchange.target, quoted: isJSON) }
-            line.field("request_id", isJSON) { $0.appendValue(exchange.requestID, quoted: isJSON) }
-            line.field("route", isJSON) { $0.appendValue(exchange.route, quoted: isJSON) }
-            line.field("status", isJSON) { $0.appendDecimal(status) }
-            line.field("user_agent", isJSON) { $0.appendValue(exchange.userAgent, quoted: isJSON) }
-            if isJSON { line.append("}") }
-            line.append("\n")
-            sink.append(line.written)
+        let written = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.usualLineBytes) { storage in
+            write(exchange, status: status, bytesOut: bytesOut, timing: timing, into: storage)
         }
+        if !written {
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.maxLineBytes) { storage in
+                _ = write(exchange, status: status, bytesOut: bytesOut, timing: timing, into: storage)
+            }
+        }
+    }
+
+    /// Formats the line into `storage` and queues it; false, queuing nothing, when it did not fit.
+    private func write(
+        _ exchange: RequestObserver.Exchange, status: Int, bytesOut: Int, timing: ExchangeTiming, into storage: UnsafeMutableBufferPointer<UInt8>
+    ) -> Bool {
+        var line = LineBuffer(storage)
+        let isJSON = format == .json
+        if isJSON {
+            line.append(#"{"ts":""#)
+            line.appendTimestamp()
+            line.append(#"","level":"info","logger":""#)
+            line.append(Self.label)
+            line.append(#"","message":"request""#)
+        } else {
+            line.appendTimestamp()
+            line.append(" info ")
+            line.append(Self.label)
+            line.append(": request")
+        }
+        // Fields in key order, as the handler sorts them.
+        line.field("bytes_in", isJSON) { $0.appendDecimal(exchange.bytesIn) }
+        line.field("bytes_out", isJSON) { $0.appendDecimal(bytesOut) }
+        line.field("client", isJSON) { $0.appendValue(exchange.clientAddress, quoted: isJSON) }
+        line.field("complete", isJSON) { $0.append(timing.isComplete ? "true" : "false") }
+        line.field("duration_ms", isJSON) { $0.appendMilliseconds(microseconds: Int((timing.seconds * 1e6).rounded())) }
+        line.field("method", isJSON) { $0.appendValue(exchange.method, quoted: isJSON) }
+        line.field("path", isJSON) { $0.appendValue(exchange.target, quoted: isJSON) }
+        line.field("request_id", isJSON) { $0.appendValue(exchange.requestID, quoted: isJSON) }
+        line.field("route", isJSON) { $0.appendValue(exchange.route, quoted: isJSON) }
+        line.field("status", isJSON) { $0.appendDecimal(status) }
+        line.field("user_agent", isJSON) { $0.appendValue(exchange.userAgent, quoted: isJSON) }
+        if isJSON { line.append("}") }
+        line.append("\n")
+        guard !line.isFull else { return false }
+        sink.append(line.written)
+        return true
     }
 }
 
@@ -61,6 +78,9 @@ private struct LineBuffer {
     var count = 0
 
     init(_ storage: UnsafeMutableBufferPointer<UInt8>) { self.storage = storage }
+
+    /// Bytes were cut: the line needs more room.
+    var isFull: Bool { count == storage.count }
 
     var written: UnsafeRawBufferPointer { UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: storage[0..<count])) }
 

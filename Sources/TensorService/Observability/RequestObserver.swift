@@ -40,7 +40,7 @@ package struct RequestObserver: Sendable {
     /// the exchange is counted in the metrics and logged, timed from the request's first byte.
     func finish(_ exchange: Exchange, _ response: HTTPResponse) -> HTTPResponse {
         var response = response
-        response.headers.append((name: "X-Request-Id", value: exchange.requestID))
+        response.requestID = exchange.requestID
         let (metrics, accessLogger, accessLog, status) = (self.metrics, self.accessLogger, self.accessLog, response.status)
         let bytesOut = exchange.isHead ? 0 : response.bodyCount
         response.onWritten = { timing in

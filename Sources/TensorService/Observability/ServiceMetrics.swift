@@ -6,7 +6,7 @@ import TensorKernels
 /// so tests and servers in one process do not mix their numbers).
 package final class ServiceMetrics: Sendable {
     package let registry = PrometheusCollectorRegistry()
-    private let requestCounters = Locked<[String: Counter]>([:])
+    private let requestCounters = Locked<[RequestKey: Counter]>([:])
     private let callCounters = Locked<[String: Counter]>([:])
     private let durations = Locked<[String: DurationHistogram]>([:])
     private let queueWaits: [String: DurationHistogram]
@@ -99,9 +99,10 @@ package final class ServiceMetrics: Sendable {
 
     /// One answered request: `seconds` runs from its first byte to its answer's last byte written.
     package func recordRequest(method: String, route: String, status: Int, seconds: Double) {
-        count(
-            in: requestCounters, key: "\(method) \(route) \(status)", descriptor: Self.requestsTotal,
-            labels: [("method", method), ("route", route), ("status", String(status))])
+        // Keyed by the values themselves: no text made per request; the labels only for a new series.
+        count(in: requestCounters, key: RequestKey(method: method, route: route, status: status), descriptor: Self.requestsTotal) {
+            [("method", method), ("route", route), ("status", String(status))]
+        }
         recordDuration(route: route, seconds: seconds)
     }
 
@@ -114,19 +115,19 @@ package final class ServiceMetrics: Sendable {
     /// One ended gRPC call of a served method (an unknown one is refused before it is a call, so a client cannot
     /// make series at will); its duration goes to the request histogram under the method.
     package func recordCall(method: String, code: GRPCStatus.Code, seconds: Double) {
-        count(
-            in: callCounters, key: "\(method) \(code.rawValue)", descriptor: Self.callsTotal,
-            labels: [("method", method), ("code", String(code.rawValue))])
+        count(in: callCounters, key: "\(method) \(code.rawValue)", descriptor: Self.callsTotal) {
+            [("method", method), ("code", String(code.rawValue))]
+        }
         recordDuration(route: method, seconds: seconds)
     }
 
     /// Adds one to the counter of `key`, made with `labels` the first time.
-    private func count(
-        in counters: Locked<[String: Counter]>, key: String, descriptor: MetricNameDescriptor, labels: [(String, String)]
+    private func count<Key: Hashable>(
+        in counters: Locked<[Key: Counter]>, key: Key, descriptor: MetricNameDescriptor, labels: () -> [(String, String)]
     ) {
         counters.withLock { counters in
             if let counter = counters[key] { return counter }
-            let counter = registry.makeCounter(descriptor: descriptor, labels: labels)
+            let counter = registry.makeCounter(descriptor: descriptor, labels: labels())
             counters[key] = counter
             return counter
         }.increment()
@@ -186,4 +187,11 @@ package final class ServiceMetrics: Sendable {
         registry.emit(into: &buffer)
         return buffer
     }
+}
+
+/// A series of `tensor_service_http_requests_total`.
+private struct RequestKey: Hashable {
+    let method: String
+    let route: String
+    let status: Int
 }
