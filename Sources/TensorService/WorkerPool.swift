@@ -64,11 +64,13 @@ package final class WorkerPool: Sendable {
 
     /// Queues `job`, or refuses when every worker thread is busy and `maxQueue` more jobs already wait. With
     /// `maxQueue` 0 a job is taken when a worker thread is free to start it.
-    package func submit(_ job: @escaping Job) -> SubmitResult {
+    /// `continuing` work of a request already admitted (the next piece of an answer being sent) is queued past
+    /// `maxQueue`: the limit bounds how many requests are taken on, not how those finish.
+    package func submit(_ job: @escaping Job, continuing: Bool = false) -> SubmitResult {
         let accepted = state.withLock { state -> Bool in
             // Jobs in the queue go first to the worker threads free now; only the rest count against maxQueue.
             let freeWorkers = max(0, threadCount - busyWorkers.load(ordering: .relaxed))
-            guard !state.isStopped, state.jobs.count < maxQueue + freeWorkers else { return false }
+            guard !state.isStopped, continuing || state.jobs.count < maxQueue + freeWorkers else { return false }
             state.jobs.append(job)
             // Counted under the lock, so a worker that takes the job cannot uncount it first.
             waitingJobs.add(1, ordering: .relaxed)

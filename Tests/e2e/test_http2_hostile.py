@@ -308,6 +308,22 @@ def test_a_stream_that_stops_sending_is_answered_after_the_read_timeout_and_an_i
                 streamed += event.data
             if isinstance(event, h2.events.TrailersReceived) and event.stream_id == 1:
                 assert dict(event.headers).get("grpc-status") == "0", event.headers
+        # A call that idled past the read timeout (its timer fired and found nothing to do), then began a message
+        # and stalled: that message still gets its own read timeout.
+        peer.connection.send_headers(7, request_headers("/inference.GRPCInferenceService/ModelStreamInfer", "POST", grpc_headers))
+        peer.flush()
+        time.sleep(0.8)
+        peer.connection.send_data(7, b"\0" + struct.pack(">I", 100) + b"\x0a\x0aleaky")
+        peer.flush()
+        late = {}
+
+        def late_call(event):
+            if isinstance(event, (h2.events.ResponseReceived, h2.events.TrailersReceived)) and event.stream_id == 7:
+                late.update(dict(event.headers))
+            return isinstance(event, h2.events.StreamReset) and event.stream_id == 7
+
+        peer.events(late_call, seconds=10)
+        assert late.get("grpc-status") == "4", late
         response = service_pb2.ModelStreamInferResponse.FromString(streamed[5:])
         assert response.infer_response.id == "after-idle"
         sent = np.array([-2, 2], dtype=np.float32)

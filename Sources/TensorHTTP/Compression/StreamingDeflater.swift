@@ -16,6 +16,10 @@ package final class StreamingDeflater {
 
     deinit { deflateEnd(&stream) }
 
+    /// Memory a stream holds while it compresses, besides its input and output: zlib's window and hash tables
+    /// (about 256 KiB at these settings) and the output buffer of one call (at most 1 MiB).
+    package static let workingBytes = 256 * 1024 + (1 << 20)
+
     /// The most bytes `compress` can return for `count` bytes of input (zlib's bound, and room for the trailer).
     package static func bound(for count: Int) -> Int { count + count / 1000 + 64 }
 

@@ -416,7 +416,7 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
         let body = isHead ? [] : response.body
         environment.statistics.recordSent(head.count + body.reduce(0) { $0 + $1.count })
         if let streamed = response.streamedBody {
-            if isHead {
+            if isHead || streamed.byteCount == 0 {
                 streamed.cancel()
             } else {
                 outbound.enqueueInterim(head)
@@ -446,8 +446,11 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
             }
             machine.wrote(now: EventLoop.now())
             if outbound.consume(written) != nil { responseWritten() }
+            // Taken on every write, so that the last piece of an answer (written after `streaming` ended) is not
+            // counted against the next one.
+            let piecesSent = outbound.takePiecesSent()
             if streaming != nil {
-                streaming?.piecesQueued -= outbound.takePiecesSent()
+                streaming?.piecesQueued -= piecesSent
                 requestPiece()
             }
         }

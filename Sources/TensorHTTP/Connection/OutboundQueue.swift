@@ -71,7 +71,10 @@ struct OutboundQueue {
         return finished
     }
 
-    mutating func removeAll() { items.removeAll() }
+    mutating func removeAll() {
+        items.removeAll()
+        piecesSent = 0
+    }
 
     /// Calls `body` with the unsent bytes of up to `maxVectors` items as iovecs. The pointers live only inside
     /// `body`: each `[UInt8]` is pinned by its own nested `withUnsafeBytes`.

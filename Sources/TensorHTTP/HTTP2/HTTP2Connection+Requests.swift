@@ -119,8 +119,10 @@ extension HTTP2Connection {
             stream.role = .grpc(call: call, reader: reader, output: output)
             if reader.isAtMessageBoundary {
                 stream.readingSince = nil
-            } else if stream.readingSince == nil {
+            } else if stream.readingSince == nil || !messages.isEmpty {
+                // A message begun (after the last ended, in this chunk or before): its own read timeout starts.
                 stream.readingSince = EventLoop.now()
+                rearmTimer()
             }
             for message in messages { call.received(message, output: output) }
         case .undecided, .answered:
@@ -167,8 +169,10 @@ extension HTTP2Connection {
     /// 408, a gRPC message begun DEADLINE_EXCEEDED; once that answer is out, `answerEnded` resets the rest of the
     /// input. A stream already answered is reset; one stalled inside its header block ends the connection.
     func expireStalledReads(now: UInt64) {
-        for stream in streams.values {
-            guard let since = stream.readingSince, now >= since &+ readTimeout else { continue }
+        let expired = streams.values.filter { $0.readingSince.map { now >= $0 &+ readTimeout } ?? false }.map(\.id)
+        for id in expired {
+            // Answering one may pump and close others: only those still open are answered.
+            guard let stream = streams[id] else { continue }
             stream.readingSince = nil
             switch stream.role {
             case .grpc(let call, _, _):

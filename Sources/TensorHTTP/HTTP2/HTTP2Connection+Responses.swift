@@ -54,7 +54,7 @@ extension HTTP2Connection {
         fields.append(("date", HTTPDate.now()))
         fields.append(("server", "tensor-service"))
         if let streamed = response.streamedBody {
-            if !isHead {
+            if !isHead && streamed.byteCount > 0 {
                 // DATA frames as the pieces come: the data source defers while none is queued.
                 stream.streamedBody = streamed
                 stream.streamedBytesLeft = streamed.byteCount
@@ -73,10 +73,11 @@ extension HTTP2Connection {
     /// Below this much of a streamed answer queued and not yet framed, the next piece is asked for.
     static let streamedLowWaterBytes = 256 * 1024
 
-    /// Asks a streamed body for its next piece, unless one is being made or enough is queued.
-    func requestPiece(_ stream: HTTP2Stream) {
+    /// Asks a streamed body for its next piece, unless one is being made or enough is queued (`aboutToTake`: bytes
+    /// the current DATA frame is taking now).
+    func requestPiece(_ stream: HTTP2Stream, aboutToTake: Int = 0) {
         guard let body = stream.streamedBody, !stream.isProducingPiece, stream.streamedBytesLeft > 0,
-            stream.bytesQueued - stream.bytesTaken < Self.streamedLowWaterBytes
+            stream.bytesQueued - stream.bytesTaken - aboutToTake < Self.streamedLowWaterBytes
         else { return }
         stream.isProducingPiece = true
         let (loop, id) = (loop, stream.id)
@@ -156,9 +157,7 @@ extension HTTP2Connection {
         guard let stream = streams[id] else { return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue) }
         let count = min(stream.bytesQueued - stream.bytesTaken, capacity)
         if count > 0 { flags.pointee |= NGHTTP2_DATA_FLAG_NO_COPY.rawValue }
-        if stream.streamedBody != nil && stream.bytesQueued - stream.bytesTaken - count < Self.streamedLowWaterBytes {
-            requestPiece(stream)
-        }
+        if stream.streamedBody != nil { requestPiece(stream, aboutToTake: count) }
         if stream.bytesQueued - stream.bytesTaken > count { return count }
         guard stream.isAnswerComplete else {
             if count > 0 { return count }

@@ -41,7 +41,9 @@ final class JSONAnswerStream: StreamedBody, @unchecked Sendable {
                 footer: shape.footer, elementsPerPiece: elementsPerPiece)
         else { return nil }
         let perPiece = pieces.maxPieceBytes + (coding == nil ? 0 : StreamingDeflater.bound(for: pieces.maxPieceBytes))
-        try CodecError.admitting(perPiece * piecesInFlight, for: "the JSON answer's pieces", admit)
+        // zlib's own state and the output buffer of the piece being compressed come on top, once.
+        let compressing = coding == nil ? 0 : StreamingDeflater.workingBytes
+        try CodecError.admitting(perPiece * piecesInFlight + compressing, for: "the JSON answer's pieces", admit)
         try tensor.makeLittleEndianCOrder(admit: admit)
         let byteCount = tensor.withBytes { data in Self.count(pieces, data: data, coding: coding) }
         let stream = JSONAnswerStream(
@@ -73,9 +75,10 @@ final class JSONAnswerStream: StreamedBody, @unchecked Sendable {
     }
 
     func produceNext(_ deliver: @escaping @Sendable (StreamedPiece) -> Void) {
-        let job: WorkerPool.Job = { [self] in deliver(makePiece()) }
-        // With the queue full the piece is made on the caller's thread: an answer under way is not cut off for it.
-        if pool.submit(job) == .rejected { job() }
+        // Queued past --max-queue: an answer under way is finished, not cut off, when new requests are refused.
+        if pool.submit({ [self] in deliver(makePiece()) }, continuing: true) == .rejected {
+            deliver(.failed("the worker pool has stopped"))
+        }
     }
 
     func cancel() {
