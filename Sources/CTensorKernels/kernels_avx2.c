@@ -19,10 +19,13 @@ TK_AVX2 static inline __attribute__((always_inline)) void avx2_f32_loop(float *d
     __m256 s = _mm256_set1_ps(slope);
     size_t i = 0;
     for (; i + 32 <= count; i += 32) {
-        for (size_t j = 0; j < 32; j += 8) {
-            __m256 x = _mm256_loadu_ps(data + i + j);
-            _mm256_storeu_ps(data + i + j, fraction ? leaky8_fraction(x, s) : leaky8(x, s));
-        }
+        // All four loaded before any is stored, as in the scale loop: the stores cannot hold the loads back.
+        __m256 a = _mm256_loadu_ps(data + i), b = _mm256_loadu_ps(data + i + 8);
+        __m256 c = _mm256_loadu_ps(data + i + 16), d = _mm256_loadu_ps(data + i + 24);
+        _mm256_storeu_ps(data + i, fraction ? leaky8_fraction(a, s) : leaky8(a, s));
+        _mm256_storeu_ps(data + i + 8, fraction ? leaky8_fraction(b, s) : leaky8(b, s));
+        _mm256_storeu_ps(data + i + 16, fraction ? leaky8_fraction(c, s) : leaky8(c, s));
+        _mm256_storeu_ps(data + i + 24, fraction ? leaky8_fraction(d, s) : leaky8(d, s));
     }
     for (; i + 8 <= count; i += 8) {
         __m256 x = _mm256_loadu_ps(data + i);
@@ -50,10 +53,12 @@ TK_AVX2 static inline __attribute__((always_inline)) void avx2_f64_loop(double *
     __m256d s = _mm256_set1_pd(slope);
     size_t i = 0;
     for (; i + 16 <= count; i += 16) {
-        for (size_t j = 0; j < 16; j += 4) {
-            __m256d x = _mm256_loadu_pd(data + i + j);
-            _mm256_storeu_pd(data + i + j, fraction ? leaky4d_fraction(x, s) : leaky4d(x, s));
-        }
+        __m256d a = _mm256_loadu_pd(data + i), b = _mm256_loadu_pd(data + i + 4);
+        __m256d c = _mm256_loadu_pd(data + i + 8), d = _mm256_loadu_pd(data + i + 12);
+        _mm256_storeu_pd(data + i, fraction ? leaky4d_fraction(a, s) : leaky4d(a, s));
+        _mm256_storeu_pd(data + i + 4, fraction ? leaky4d_fraction(b, s) : leaky4d(b, s));
+        _mm256_storeu_pd(data + i + 8, fraction ? leaky4d_fraction(c, s) : leaky4d(c, s));
+        _mm256_storeu_pd(data + i + 12, fraction ? leaky4d_fraction(d, s) : leaky4d(d, s));
     }
     for (; i + 4 <= count; i += 4) {
         __m256d x = _mm256_loadu_pd(data + i);

@@ -1,8 +1,11 @@
 // Portable loops: the compiler vectorizes them for its baseline (SSE2 on x86-64, NEON on arm64).
 #include "kernels_internal.h"
 
+// The float32 fraction loop interleaves four vectors: the compiler's two leave it at 0.7 of the scale loop on
+// in-cache tensors (float64's choice is already as fast as its scale loop).
 void tk_scalar_f32(float *data, size_t count, float slope) {
     if (tk_slope_is_a_fraction(slope)) {
+#pragma clang loop vectorize(enable) interleave_count(4)
         for (size_t i = 0; i < count; i++) {
             float x = data[i], product = x * slope;
             data[i] = x > product ? x : product;
