@@ -3,7 +3,12 @@
 # same /healthz and octet-stream POST /ops/leaky_relu (bench/peers/hummingbird-peer, built here only), runs every
 # scenario against both in the same rounds, and prints req/s, p99, and per request: context switches (summed over
 # /proc/PID/task/*/status), server CPU µs (/proc/PID/stat) and the thread count, with our rate as a ratio to the
-# peer's.
+# peer's. Ours runs as users run it, default flags (the access log on, into a file); a second instance with
+# `--log-level warning` (quiet) is the second column.
+# Then the floor: each server pinned to core 0 and wrk to core 1, CPU µs and system calls per request (perf stat)
+# for GET /healthz and the 1 KiB POST, beside nginx (Debian's package: one worker, `return 200` on /healthz, its
+# default access log into a file) and Hummingbird. CHART=FILE (default bench/chart.svg) gets an SVG of those
+# figures. NGINX=0 skips nginx (apt-get install nginx).
 #   bench/run.sh [SECONDS per wrk scenario, default 10]
 # ROUNDS (default 3): every wrk scenario runs that many times against each server, in turn; the table shows each
 # server's median round and the ratio of the medians, then each round's own ratio. PEER=0 skips the peer.
@@ -17,6 +22,9 @@ seconds=${1:-10}
 rounds=${ROUNDS:-3}
 with_peer=${PEER:-1}
 with_fastapi=${FASTAPI:-1}
+with_nginx=${NGINX:-1}
+chart=${CHART:-bench/chart.svg}
+command -v nginx >/dev/null || with_nginx=0
 for tool in wrk curl python3; do command -v "$tool" >/dev/null || { echo "bench needs $tool" >&2; exit 2; }; done
 deploy/build-release.sh >/dev/null
 peer_package=bench/peers/hummingbird-peer
@@ -50,9 +58,19 @@ start() {
     done
     url[$name]=$(sed -n 's/^listening on //p' "$work/$name.out")
 }
-# Access logs off (warning level): a log line per request would be measured too.
-start ours .build/dist/tensor-service --host 127.0.0.1 --port 0 --log-level warning --shared-memory system
-servers=(ours)
+# Default flags, the access log on: what a user runs (its lines go to a file, as a container runtime takes them).
+start_logged() {
+    local name=$1
+    shift
+    "$@" >"$work/$name.out" 2>"$work/$name.log" &
+    pid[$name]=$!
+    pids+=("$!")
+    until grep -q listening "$work/$name.out" 2>/dev/null; do sleep 0.1; done
+    url[$name]=$(sed -n 's/^listening on //p' "$work/$name.out")
+}
+start_logged ours .build/dist/tensor-service --host 127.0.0.1 --port 0 --shared-memory system
+start quiet .build/dist/tensor-service --host 127.0.0.1 --port 0 --log-level warning
+servers=(ours quiet)
 if [ "$with_peer" = 1 ]; then
     start peer "$peer_bin" 0
     servers+=(peer)
@@ -137,9 +155,14 @@ if [ "$with_fastapi" = 1 ]; then
     fastapi_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     start fastapi .build/bench-fastapi-venv/bin/python bench/peers/fastapi-peer/app.py "$fastapi_port"
     until curl -sf "${url[fastapi]}/healthz" >/dev/null; do sleep 0.2; done
+    hummingbird=("${pid[peer]:-}" "${url[peer]:-}")
     pid[peer]=${pid[fastapi]}
     url[peer]=${url[fastapi]}
     measure_curl "$json_scenario" peer "$work/json_1mi.json" application/json
+    # FastAPI leaves (it would take CPU from the pinned rows); "peer" is Hummingbird again.
+    kill "${pid[fastapi]}"
+    pid[peer]=${hummingbird[0]}
+    url[peer]=${hummingbird[1]}
 fi
 
 python3 - "$rows" "$(nproc)" <<'PY'
@@ -154,9 +177,9 @@ scenarios = list(dict.fromkeys(row[0] for row in rows))
 def median_run(scenario, server):
     candidates = sorted(runs.get((scenario, server), []), key=lambda run: run["value"])
     return candidates[(len(candidates) - 1) // 2] if candidates else None
-print(f"\n{'scenario':44} {'ours':>10} {'peer':>10} {'ratio':>6} {'p99 ours/peer':>17} {'cs/req ours/peer':>17} {'CPU µs/req':>13} {'threads':>9} {'errors':>7}")
+print(f"\n{'scenario':44} {'ours':>10} {'quiet':>10} {'peer':>10} {'ratio':>6} {'p99 ours/peer':>17} {'cs/req ours/peer':>17} {'CPU µs/req':>13} {'threads':>9} {'errors':>7}")
 for scenario in scenarios:
-    ours, peer = median_run(scenario, "ours"), median_run(scenario, "peer")
+    ours, quiet, peer = median_run(scenario, "ours"), median_run(scenario, "quiet"), median_run(scenario, "peer")
     seconds = scenario.endswith(", s")
     ratio = "-"
     if peer:
@@ -164,12 +187,12 @@ for scenario in scenarios:
     def pair(key):
         return f"{ours[key]}/{peer[key] if peer else '-'}"
     value = lambda run: "-" if run is None else (f"{run['value']:.4f}" if seconds else f"{run['value']:.0f}")
-    print(f"{scenario:44} {value(ours):>10} {value(peer):>10} {ratio:>6} {pair('p99'):>17} {pair('switches'):>17} {pair('cpu'):>13} {pair('threads'):>9} {pair('errors'):>7}")
+    print(f"{scenario:44} {value(ours):>10} {value(quiet):>10} {value(peer):>10} {ratio:>6} {pair('p99'):>17} {pair('switches'):>17} {pair('cpu'):>13} {pair('threads'):>9} {pair('errors'):>7}")
 for scenario in scenarios:
     ours_runs, peer_runs = runs.get((scenario, "ours"), []), runs.get((scenario, "peer"), [])
     if len(ours_runs) > 1 and len(peer_runs) == len(ours_runs):
         print(f"{scenario}: ratio by round " + " ".join(f"{a['value'] / b['value']:.2f}" for a, b in zip(ours_runs, peer_runs)))
-print(f"ratio: ours/peer for rates, peer/ours for seconds (higher is better for us). Thread bound for ours: 2 × {cores} cores + workers + 8.")
+print(f"ratio: ours (default flags, access log on) / peer for rates, peer/ours for seconds (higher is better for us); quiet: ours with --log-level warning. Thread bound for ours: 2 × {cores} cores + workers + 8.")
 print("peer: Hummingbird 2 for every row but the JSON one, whose peer is FastAPI + orjson + NumPy.")
 PY
 echo "peak RSS of ours (VmHWM): $(( before / 1024 )) MiB before the 64 MiB round trips, $(( after / 1024 )) MiB after (+$(( (after - before) / 1024 )) MiB for a 64 MiB body)"
@@ -178,3 +201,104 @@ if python3 -c "import tritonclient.http" 2>/dev/null; then
 else
     echo "shared memory vs HTTP skipped: pip install 'tritonclient[http]' numpy" >&2
 fi
+
+# MARK: - The floor, pinned: each server on core 0, wrk on core 1; CPU µs and system calls per request.
+if [ "$with_nginx" = 1 ]; then
+    nginx_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    cat >"$work/nginx.conf" <<NGINX
+user root;
+worker_processes 1;
+daemon off;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log;
+events { worker_connections 4096; }
+http {
+    access_log $work/nginx-access.log;
+    server {
+        listen 127.0.0.1:$nginx_port;
+        location = /healthz { default_type application/json; return 200 '{"status":"ok"}'; }
+    }
+}
+NGINX
+    nginx -c "$work/nginx.conf" -p "$work" &
+    pid[nginx]=$!
+    pids+=("$!")
+    url[nginx]="http://127.0.0.1:$nginx_port"
+    until curl -sf "${url[nginx]}/healthz" >/dev/null; do sleep 0.1; done
+fi
+# A server's processes: nginx is a master and its worker.
+server_pids() { if [ "$1" = nginx ]; then echo "${pid[nginx]} $(pgrep -P "${pid[nginx]}" | tr '\n' ' ')"; else echo "${pid[$1]}"; fi; }
+ticks_of() { local total=0 p; for p in $(server_pids "$1"); do total=$(( total + $(cpu_ticks "$p") )); done; echo "$total"; }
+pin() { local p; for p in $(server_pids "$1"); do taskset -a -p -c "$2" "$p" >/dev/null; done; }
+pinned="$work/pinned.tsv"
+: >"$pinned"
+# measure_pinned SCENARIO SERVER PATH [SCRIPT]: wrk -t1 -c64 on core 1 against SERVER on core 0.
+measure_pinned() {
+    local scenario=$1 server=$2 path=$3 script=${4:-}
+    local args=(-t1 -c64 -d"${seconds}s")
+    [ -n "$script" ] && args+=(-s "$script")
+    pin "$server" 0
+    local ticks out requests rps syscalls
+    ticks=$(ticks_of "$server")
+    perf stat -e raw_syscalls:sys_enter -x, -o "$work/perf.txt" -p "$(server_pids "$server" | tr ' ' ',' | sed 's/,*$//')" \
+        -- sleep "$(( seconds + 1 ))" &
+    local perf_pid=$!
+    out=$(taskset -c 1 wrk "${args[@]}" "${url[$server]}$path")
+    ticks=$(( $(ticks_of "$server") - ticks ))
+    wait "$perf_pid" || true
+    syscalls=$(awk -F, '/raw_syscalls/ {print $1}' "$work/perf.txt")
+    requests=$(awk '/requests in/ {print $1}' <<<"$out")
+    rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+    pin "$server" "0-$(( $(nproc) - 1 ))"
+    printf '%s\t%s\t%s\t%s\t%s\n' "$scenario" "$server" "$rps" \
+        "$(python3 -c "print(f'{$ticks * 1e6 / $ticks_per_second / max($requests, 1):.1f}')")" \
+        "$(python3 -c "print(f'{${syscalls:-0} / max($requests, 1):.2f}')")" >>"$pinned"
+}
+floor_servers=(ours quiet)
+[ "$with_peer" = 1 ] && floor_servers+=(peer)
+for _ in $(seq "$rounds"); do
+    for server in "${floor_servers[@]}"; do measure_pinned "GET /healthz" "$server" /healthz; done
+    [ "$with_nginx" = 1 ] && measure_pinned "GET /healthz" nginx /healthz
+    for server in "${floor_servers[@]}"; do measure_pinned "1 KiB binary POST" "$server" /ops/leaky_relu bench/post_binary_1k.lua; done
+done
+python3 - "$pinned" "$chart" "$(lscpu | sed -n 's/^Model name: *//p')" <<'PY'
+import statistics, sys
+from collections import defaultdict
+rows = [line.rstrip("\n").split("\t") for line in open(sys.argv[1])]
+chart, cpu = sys.argv[2], sys.argv[3]
+runs = defaultdict(list)
+for scenario, server, rps, cpu_us, syscalls in rows:
+    runs[(scenario, server)].append((float(rps), float(cpu_us), float(syscalls)))
+names = {"ours": "ours, default flags", "quiet": "ours, --log-level warning", "peer": "Hummingbird 2", "nginx": "nginx, access log on"}
+floor = runs.get(("GET /healthz", "nginx"))
+floor_cpu = statistics.median(r[1] for r in floor) if floor else None
+print(f"\npinned (server on core 0, wrk -t1 -c64 on core 1), medians of rounds; CPU: {cpu}")
+print(f"{'scenario':20} {'server':28} {'req/s':>9} {'CPU µs/req':>11} {'syscalls/req':>13} {'CPU / nginx /healthz':>21}")
+bars = []
+for (scenario, server), values in runs.items():
+    rps, cpu_us, syscalls = (statistics.median(v[i] for v in values) for i in range(3))
+    versus = f"{cpu_us / floor_cpu:.2f}" if floor_cpu else "-"
+    print(f"{scenario:20} {names[server]:28} {rps:9.0f} {cpu_us:11.1f} {syscalls:13.2f} {versus:>21}")
+    bars.append((f"{scenario} — {names[server]}", cpu_us))
+quiet = runs.get(("GET /healthz", "quiet"))
+ours = runs.get(("GET /healthz", "ours"))
+if quiet and ours:
+    cost = statistics.median(r[1] for r in ours) / statistics.median(r[1] for r in quiet) - 1
+    print(f"the access log costs {cost * 100:.0f} % of /healthz's CPU (default flags against --log-level warning)")
+# The chart: server CPU per request, one bar each, shortest is best.
+width, bar_height, left = 760, 26, 330
+scale = (width - left - 70) / max(value for _, value in bars)
+height = 60 + len(bars) * (bar_height + 8)
+svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="13">',
+       f'<text x="10" y="22" font-size="15" font-weight="bold">Server CPU per request, µs (lower is better)</text>',
+       f'<text x="10" y="42" fill="#555">pinned to one core, wrk -c64 on the other; {cpu}</text>']
+for index, (label, value) in enumerate(bars):
+    y = 56 + index * (bar_height + 8)
+    colour = "#2b6cb0" if "ours" in label else "#a0aec0"
+    svg.append(f'<text x="{left - 8}" y="{y + 18}" text-anchor="end">{label}</text>')
+    svg.append(f'<rect x="{left}" y="{y}" width="{value * scale:.1f}" height="{bar_height}" fill="{colour}"/>')
+    svg.append(f'<text x="{left + value * scale + 6:.1f}" y="{y + 18}">{value:.1f}</text>')
+svg.append("</svg>")
+open(chart, "w").write("\n".join(svg) + "\n")
+print(f"chart: {chart}")
+PY
