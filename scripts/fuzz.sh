@@ -37,17 +37,17 @@ build_kernels() {
 
 case "$target" in
 http)
-    sources=$(ls Sources/TensorHTTP/Parser/*.swift Sources/TensorHTTP/Socket/ByteBuffer.swift Sources/TensorHTTP/Socket/BufferPool.swift \
-        Sources/TensorHTTP/Socket/InputBuffer.swift Sources/TensorHTTP/Locked.swift \
-        Sources/TensorHTTP/Connection/RequestBudget.swift Sources/TensorHTTP/Connection/InflightBudget.swift)
+    sources=$(ls Sources/TensorHTTP/Parser/*.swift Sources/TensorHTTP/Buffers/ByteBuffer.swift Sources/TensorHTTP/Buffers/BufferPool.swift \
+        Sources/TensorHTTP/Buffers/InputBuffer.swift Sources/TensorHTTP/Locked.swift \
+        Sources/TensorHTTP/Memory/RequestBudget.swift Sources/TensorHTTP/Memory/InflightBudget.swift)
     harness=Tests/Fuzz/Harness/FuzzHTTP.swift
     c_sources=""
     ;;
 grpc)
     # The gRPC message framing with what it uses: buffers, the budget, zlib for compressed messages.
     sources=$(ls Sources/TensorHTTP/GRPC/GRPCMessageReader.swift Sources/TensorHTTP/GRPC/GRPCMessage.swift \
-        Sources/TensorHTTP/GRPC/GRPCStatus.swift Sources/TensorHTTP/Socket/ByteBuffer.swift Sources/TensorHTTP/Socket/BufferPool.swift \
-        Sources/TensorHTTP/Locked.swift Sources/TensorHTTP/Connection/RequestBudget.swift Sources/TensorHTTP/Connection/InflightBudget.swift \
+        Sources/TensorHTTP/GRPC/GRPCStatus.swift Sources/TensorHTTP/Buffers/ByteBuffer.swift Sources/TensorHTTP/Buffers/BufferPool.swift \
+        Sources/TensorHTTP/Locked.swift Sources/TensorHTTP/Memory/RequestBudget.swift Sources/TensorHTTP/Memory/InflightBudget.swift \
         Sources/TensorHTTP/Compression/*.swift Sources/TensorHTTP/HTTPResponse.swift Sources/TensorHTTP/ExchangeTiming.swift)
     harness=Tests/Fuzz/Harness/FuzzGRPCFraming.swift
     swift_flags+=(-Xcc -fmodule-map-file=Sources/CZlib/module.modulemap)
