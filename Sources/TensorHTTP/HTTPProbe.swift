@@ -1,7 +1,5 @@
 import COpenSSL
 
-import Glibc
-
 /// One GET, answered with its status code, over a blocking socket with send and receive timeouts, in plain HTTP or
 /// through TLS. `tensor-service healthcheck` runs it inside the container, where there is no curl.
 package enum HTTPProbe {
@@ -15,7 +13,7 @@ package enum HTTPProbe {
         host: String, port: Int, path: String, overTLS: Bool, timeoutSeconds: Double
     ) throws(Failure) -> Int {
         let descriptor = try connect(host: host, port: port, timeoutSeconds: timeoutSeconds)
-        defer { close(descriptor) }
+        defer { Syscall.close(descriptor) }
         let request = Array("GET \(path) HTTP/1.1\r\nHost: \(host)\r\nConnection: close\r\n\r\n".utf8)
         let answer = overTLS
             ? try exchangeOverTLS(descriptor, request)
@@ -27,32 +25,28 @@ package enum HTTPProbe {
     }
 
     private static func connect(host: String, port: Int, timeoutSeconds: Double) throws(Failure) -> Int32 {
-        var hints = addrinfo()
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var list: UnsafeMutablePointer<addrinfo>?
-        guard getaddrinfo(host, String(port), &hints, &list) == 0, let info = list else { throw .unreachable }
-        defer { freeaddrinfo(list) }
-        let descriptor = socket(info.pointee.ai_family, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw .unreachable }
-        var interval = timeval(
-            tv_sec: Int(timeoutSeconds), tv_usec: Int((timeoutSeconds - timeoutSeconds.rounded(.down)) * 1e6))
-        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &interval, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(descriptor, SOL_SOCKET, SO_SNDTIMEO, &interval, socklen_t(MemoryLayout<timeval>.size))
-        guard Glibc.connect(descriptor, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 else {
-            close(descriptor)
+        do {
+            return try Syscall.withResolved(host: host, port: port, passive: false) { address throws(SystemError) in
+                let descriptor = try Syscall.streamSocket(for: address, blocking: true)
+                do throws(SystemError) {
+                    try Syscall.connect(descriptor, to: address, timeoutSeconds: timeoutSeconds)
+                } catch {
+                    Syscall.close(descriptor)
+                    throw error
+                }
+                return descriptor
+            }
+        } catch {
             throw .unreachable
         }
-        return descriptor
     }
 
     /// Sends the request and returns the first bytes of the answer (enough for the status line).
     private static func exchange(_ descriptor: Int32, _ request: [UInt8]) throws(Failure) -> [UInt8] {
-        let sent = request.withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-        guard sent == request.count else { throw .unreachable }
-        var buffer = [UInt8](repeating: 0, count: 512)
-        let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
-        guard count > 0 else { throw .unreachable }
-        return Array(buffer.prefix(count))
+        guard Syscall.sendBlocking(descriptor, request) else { throw .unreachable }
+        let answer = Syscall.receiveBlocking(descriptor, limit: 512)
+        guard !answer.isEmpty else { throw .unreachable }
+        return answer
     }
 
     private static func exchangeOverTLS(_ descriptor: Int32, _ request: [UInt8]) throws(Failure) -> [UInt8] {

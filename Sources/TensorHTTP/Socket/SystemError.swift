@@ -5,7 +5,10 @@ package struct SystemError: Error, Equatable, CustomStringConvertible {
     package let code: Int32
     package let call: String
 
-    package var description: String { "\(call) failed: \(String(cString: strerror(code))) (errno \(code))" }
+    package var description: String { "\(call) failed: \(reason) (errno \(code))" }
+
+    /// The system's words for `code`, such as "No such file or directory".
+    package var reason: String { String(cString: strerror(code)) }
 }
 
 /// The outcome of a non-blocking call: done, or try again when the descriptor is ready.

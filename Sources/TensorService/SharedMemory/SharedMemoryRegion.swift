@@ -1,6 +1,6 @@
 import CMappingGuard
-import Glibc
 import TensorCodecs
+import TensorHTTP
 
 /// One registered region of a client's POSIX shared-memory object, mapped read-write for as long as anyone holds it.
 ///
@@ -31,42 +31,43 @@ final class SharedMemoryRegion: @unchecked Sendable {
         guard byteSize > 0 else { throw Self.error("byte_size of region '\(name)' must be positive") }
         // O_NOFOLLOW: a symbolic link planted in /dev/shm is refused; O_NONBLOCK: a FIFO there cannot hold the loop
         // in open (it is then refused as not a regular file).
-        let descriptor = open(Self.directory + component, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
-        guard descriptor >= 0 else {
-            throw Self.error("cannot open the shared-memory object of region '\(name)': \(String(cString: strerror(errno)))")
+        let descriptor: Int32
+        do {
+            descriptor = try Syscall.openReadWriteNoFollow(Self.directory + component)
+        } catch {
+            throw Self.error("cannot open the shared-memory object of region '\(name)': \(error.reason)")
         }
-        var status = stat()
-        guard fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else {
-            close(descriptor)
+        guard let status = try? Syscall.fileStatus(descriptor), status.isRegularFile else {
+            Syscall.close(descriptor)
             throw Self.error("the key of region '\(name)' does not name a shared-memory object")
         }
         let (end, overflow) = offset.addingReportingOverflow(byteSize)
-        guard offset >= 0, !overflow, end <= Int(status.st_size) else {
-            close(descriptor)
+        guard offset >= 0, !overflow, end <= status.size else {
+            Syscall.close(descriptor)
             throw Self.error(
-                "region '\(name)': offset \(offset) + byte_size \(byteSize) is past the end of its object (\(status.st_size) bytes)")
+                "region '\(name)': offset \(offset) + byte_size \(byteSize) is past the end of its object (\(status.size) bytes)")
         }
         // mmap's offset must be page-aligned: map from the page holding `offset`.
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let alignedOffset = offset - offset % page
+        let alignedOffset = offset - offset % Syscall.pageSize
         let mappingLength = end - alignedOffset
-        guard let mapping = mmap(nil, mappingLength, PROT_READ | PROT_WRITE, MAP_SHARED, descriptor, off_t(alignedOffset)),
-            mapping != UnsafeMutableRawPointer(bitPattern: -1)
-        else {
-            close(descriptor)
-            throw Self.error("cannot map region '\(name)': \(String(cString: strerror(errno)))")
+        let mapping: UnsafeMutableRawPointer
+        do {
+            mapping = try Syscall.mapShared(descriptor, length: mappingLength, offset: alignedOffset)
+        } catch {
+            Syscall.close(descriptor)
+            throw Self.error("cannot map region '\(name)': \(error.reason)")
         }
         let slot = tk_mapping_guard_add(mapping, mappingLength)
         guard slot >= 0 else {
-            munmap(mapping, mappingLength)
-            close(descriptor)
+            Syscall.unmap(mapping, length: mappingLength)
+            Syscall.close(descriptor)
             throw Self.error("too many shared-memory regions are mapped")
         }
         self.name = name
         self.key = key
         self.offset = offset
         self.byteSize = byteSize
-        self.object = ObjectIdentity(device: UInt64(status.st_dev), inode: UInt64(status.st_ino))
+        self.object = ObjectIdentity(device: status.device, inode: status.inode)
         self.descriptor = descriptor
         self.mapping = mapping
         self.mappingLength = mappingLength
@@ -76,8 +77,8 @@ final class SharedMemoryRegion: @unchecked Sendable {
 
     deinit {
         tk_mapping_guard_remove(guardSlot)
-        munmap(mapping, mappingLength)
-        close(descriptor)
+        Syscall.unmap(mapping, length: mappingLength)
+        Syscall.close(descriptor)
     }
 
     /// The first registered byte.
@@ -99,8 +100,7 @@ final class SharedMemoryRegion: @unchecked Sendable {
 
     /// Throws when the client has shrunk its object below the registered bytes since they were mapped.
     func checkIntact() throws(ServiceError) {
-        var status = stat()
-        guard fstat(descriptor, &status) == 0, Int(status.st_size) >= offset + byteSize else {
+        guard let status = try? Syscall.fileStatus(descriptor), status.size >= offset + byteSize else {
             throw Self.error("the shared-memory object of region '\(name)' is smaller than the region now")
         }
     }
