@@ -95,7 +95,16 @@ private struct LineBuffer {
     }
 
     mutating func append(_ text: String) {
-        for byte in text.utf8 { append(byte) }
+        var text = text
+        text.withUTF8 { append($0) }
+    }
+
+    /// One copy for the whole run of bytes (cut to the room left).
+    mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+        let taken = min(bytes.count, storage.count - count)
+        guard taken > 0, let source = bytes.baseAddress else { return }
+        (storage.baseAddress! + count).update(from: source, count: taken)
+        count += taken
     }
 
     /// ` key=` in text, `,"key":` in JSON, then the value.
@@ -116,6 +125,12 @@ private struct LineBuffer {
     mutating func appendValue(_ text: String, quoted: Bool) {
         guard quoted else { return append(text) }
         append(UInt8(ascii: "\""))
+        var text = text
+        // Nearly always nothing to escape: then one copy.
+        if text.withUTF8({ $0.allSatisfy { $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") } }) {
+            text.withUTF8 { append($0) }
+            return append(UInt8(ascii: "\""))
+        }
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "\""): append(#"\""#)
