@@ -182,6 +182,34 @@ struct JSONScanner {
     }
 
     /// Reads a JSON array of non-negative integers (a shape).
+    /// A whole number that fits an `Int`, negative or not (`4`, `-1`, `4.0`, `4e2`); anything else names `name`.
+    mutating func readInteger(name: String) throws(CodecError) -> Int {
+        let start = index
+        guard let first = current, first == UInt8(ascii: "-") || (first >= 0x30 && first <= 0x39) else {
+            throw .malformed("\(name) at byte \(start) is not an integer")
+        }
+        let number = try readNumber()
+        guard number.special == .none, !number.isTruncated, number.exponent <= 18 else {
+            throw .malformed("\(name) at byte \(start) is not an integer that fits 64 bits")
+        }
+        var mantissa = number.mantissa
+        var exponent = number.exponent
+        // A fraction of zeros (4.0) is still whole.
+        while exponent < 0 && mantissa % 10 == 0 && mantissa != 0 {
+            mantissa /= 10
+            exponent += 1
+        }
+        if mantissa == 0 { exponent = 0 }
+        guard exponent >= 0, mantissa <= UInt64(Int.max) else { throw .malformed("\(name) at byte \(start) is not an integer") }
+        var value = Int(mantissa)
+        for _ in 0..<exponent {
+            let (product, overflow) = value.multipliedReportingOverflow(by: 10)
+            guard !overflow else { throw .malformed("\(name) at byte \(start) is too large") }
+            value = product
+        }
+        return number.isNegative ? -value : value
+    }
+
     mutating func readIntegerArray(name: String) throws(CodecError) -> [Int] {
         try expect(UInt8(ascii: "["), "'[' to open \(name)")
         var values: [Int] = []

@@ -1,4 +1,3 @@
-import Foundation
 import TensorCodecs
 import TensorHTTP
 
@@ -42,29 +41,25 @@ enum SharedMemoryEndpoint {
         }
     }
 
-    /// `{"key": "/name", "offset": 0, "byte_size": 64}`; `offset` may be left out.
+    /// `{"key": "/name", "offset": 0, "byte_size": 64}`; `offset` may be left out. Read by the codecs' JSON scanner,
+    /// as every other body is.
     static func registration(_ body: ByteBuffer) throws(ServiceError) -> (key: String, offset: Int, byteSize: Int) {
-        struct Registration: Decodable {
-            var key: String
-            var offset: Int?
-            var byte_size: Int
-        }
         guard body.count <= maxRegisterBodyBytes else {
             throw SharedMemoryRegion.error("a register request is a small JSON object with key, offset and byte_size")
         }
-        let registration: Registration
+        let request: SharedMemoryRegistrationRequest
         do {
-            registration = try JSONDecoder().decode(Registration.self, from: Data(UnsafeRawBufferPointer(body.bytes)))
-        } catch DecodingError.keyNotFound(let key, _) {
-            throw SharedMemoryRegion.error("Shared memory register request has no '\(key.stringValue)' field")
+            request = try SharedMemoryRegistrationRequest.decode(UnsafeRawBufferPointer(body.bytes))
+        } catch where error.detail.hasPrefix("Shared memory register request has no") {
+            throw SharedMemoryRegion.error(error.detail)  // Triton's own words for a missing field
         } catch {
             throw SharedMemoryRegion.error(
-                "a register request is a JSON object with key (a string), offset and byte_size (non-negative integers)")
+                "a register request is a JSON object with key (a string), offset and byte_size (non-negative integers): "
+                    + error.detail)
         }
-        let offset = registration.offset ?? 0
-        guard offset >= 0, registration.byte_size >= 0 else {
+        guard request.offset >= 0, request.byteSize >= 0 else {
             throw SharedMemoryRegion.error("offset and byte_size of a register request are non-negative integers")
         }
-        return (registration.key, offset, registration.byte_size)
+        return (request.key, request.offset, request.byteSize)
     }
 }

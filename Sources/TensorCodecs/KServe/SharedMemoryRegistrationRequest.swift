@@ -1,0 +1,48 @@
+/// The body of Triton's system shared-memory register request, `{"key": "/name", "offset": 0, "byte_size": 64}`,
+/// read with the scanner every other JSON body goes through. `offset` may be left out (0); unknown fields are skipped,
+/// as protobuf-minded clients may add some.
+public struct SharedMemoryRegistrationRequest: Equatable, Sendable {
+    public var key: String
+    public var offset: Int
+    public var byteSize: Int
+
+    public static func decode(_ body: UnsafeRawBufferPointer) throws(CodecError) -> SharedMemoryRegistrationRequest {
+        var scanner = JSONScanner(body)
+        var key: String?
+        var offset: Int?
+        var byteSize: Int?
+        scanner.skipWhitespace()
+        try scanner.expect(UInt8(ascii: "{"), "'{' to open the register request")
+        scanner.skipWhitespace()
+        if scanner.current == UInt8(ascii: "}") {
+            scanner.index += 1
+        } else {
+            while true {
+                scanner.skipWhitespace()
+                let name = try scanner.readString()
+                scanner.skipWhitespace()
+                try scanner.expect(UInt8(ascii: ":"), "':' after \"\(name.prefix(32))\"")
+                scanner.skipWhitespace()
+                switch name {
+                case "key":
+                    guard scanner.current == UInt8(ascii: "\"") else { throw .malformed("key is not a string") }
+                    key = try scanner.readString()
+                case "offset": offset = try scanner.readInteger(name: "offset")
+                case "byte_size": byteSize = try scanner.readInteger(name: "byte_size")
+                default: try scanner.skipValue()
+                }
+                scanner.skipWhitespace()
+                if scanner.current == UInt8(ascii: "}") {
+                    scanner.index += 1
+                    break
+                }
+                try scanner.expect(UInt8(ascii: ","), "',' or '}' in the register request")
+            }
+        }
+        scanner.skipWhitespace()
+        guard scanner.isAtEnd else { throw scanner.error("nothing may follow the register request") }
+        guard let key else { throw .malformed("Shared memory register request has no 'key' field") }
+        guard let byteSize else { throw .malformed("Shared memory register request has no 'byte_size' field") }
+        return SharedMemoryRegistrationRequest(key: key, offset: offset ?? 0, byteSize: byteSize)
+    }
+}
