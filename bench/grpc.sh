@@ -31,7 +31,10 @@ start() {
     [ -n "$server" ] && kill "$server" && wait "$server" 2>/dev/null || true
     "$binary" --host 127.0.0.1 --port 0 >"$work/out" 2>"$work/log" &
     server=$!
-    until grep -q listening "$work/out"; do sleep 0.1; done
+    until grep -q listening "$work/out"; do
+        kill -0 "$server" 2>/dev/null || { echo "the server did not start" >&2; exit 1; }
+        sleep 0.1
+    done
     url=$(sed -n 's/^listening on //p' "$work/out")
     grpc=(-H "content-type: application/grpc" -H "te: trailers" "$url/inference.GRPCInferenceService/ModelInfer")
 }

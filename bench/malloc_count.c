@@ -20,7 +20,9 @@ static char bootstrap[65536]; static size_t used;
 static void *reporter(void *a) {
   const char *path = getenv("MCOUNT_FILE"); if (!path) return 0;
   for (;;) { struct timespec d = {0, 50000000}; nanosleep(&d, 0);
-    FILE *f = fopen(path, "w"); if (f) { fprintf(f, "%ld\n", atomic_load(&count)); fclose(f); } }
+    /* Written beside and renamed over: a reader never sees the file empty. */
+    char temporary[4096]; snprintf(temporary, sizeof temporary, "%s.tmp", path);
+    FILE *f = fopen(temporary, "w"); if (f) { fprintf(f, "%ld\n", atomic_load(&count)); fclose(f); rename(temporary, path); } }
 }
 __attribute__((constructor)) static void init(void) {
   real_malloc = dlsym(RTLD_NEXT, "malloc"); real_calloc = dlsym(RTLD_NEXT, "calloc"); real_realloc = dlsym(RTLD_NEXT, "realloc");

@@ -25,7 +25,8 @@ with_fastapi=${FASTAPI:-1}
 with_nginx=${NGINX:-1}
 chart=${CHART:-bench/chart.svg}
 command -v nginx >/dev/null || with_nginx=0
-for tool in wrk curl python3; do command -v "$tool" >/dev/null || { echo "bench needs $tool" >&2; exit 2; }; done
+# The pinned floor needs taskset and perf (apt-get install util-linux linux-perf), and cores 0 and 1.
+for tool in wrk curl python3 taskset perf; do command -v "$tool" >/dev/null || { echo "bench needs $tool" >&2; exit 2; }; done
 deploy/build-release.sh >/dev/null
 peer_package=bench/peers/hummingbird-peer
 if [ "$with_peer" = 1 ]; then
@@ -65,7 +66,10 @@ start_logged() {
     "$@" >"$work/$name.out" 2>"$work/$name.log" &
     pid[$name]=$!
     pids+=("$!")
-    until grep -q listening "$work/$name.out" 2>/dev/null; do sleep 0.1; done
+    until grep -q listening "$work/$name.out" 2>/dev/null; do
+        kill -0 "${pid[$name]}" 2>/dev/null || { echo "$name did not start" >&2; exit 1; }
+        sleep 0.1
+    done
     url[$name]=$(sed -n 's/^listening on //p' "$work/$name.out")
 }
 start_logged ours .build/dist/tensor-service --host 127.0.0.1 --port 0 --shared-memory system
@@ -214,6 +218,11 @@ error_log $work/nginx-error.log;
 events { worker_connections 4096; }
 http {
     access_log $work/nginx-access.log;
+    client_body_temp_path $work/nginx-body;
+    proxy_temp_path $work/nginx-proxy;
+    fastcgi_temp_path $work/nginx-fastcgi;
+    uwsgi_temp_path $work/nginx-uwsgi;
+    scgi_temp_path $work/nginx-scgi;
     server {
         listen 127.0.0.1:$nginx_port;
         location = /healthz { default_type application/json; return 200 '{"status":"ok"}'; }
@@ -224,7 +233,10 @@ NGINX
     pid[nginx]=$!
     pids+=("$!")
     url[nginx]="http://127.0.0.1:$nginx_port"
-    until curl -sf "${url[nginx]}/healthz" >/dev/null; do sleep 0.1; done
+    until curl -sf "${url[nginx]}/healthz" >/dev/null; do
+        kill -0 "${pid[nginx]}" 2>/dev/null || { cat "$work/nginx-error.log" >&2; exit 1; }
+        sleep 0.1
+    done
 fi
 # A server's processes: nginx is a master and its worker.
 server_pids() { if [ "$1" = nginx ]; then echo "${pid[nginx]} $(pgrep -P "${pid[nginx]}" | tr '\n' ' ')"; else echo "${pid[$1]}"; fi; }
@@ -240,19 +252,20 @@ measure_pinned() {
     pin "$server" 0
     local ticks out requests rps syscalls
     ticks=$(ticks_of "$server")
+    rm -f "$work/perf.txt"
     perf stat -e raw_syscalls:sys_enter -x, -o "$work/perf.txt" -p "$(server_pids "$server" | tr ' ' ',' | sed 's/,*$//')" \
         -- sleep "$(( seconds + 1 ))" &
     local perf_pid=$!
     out=$(taskset -c 1 wrk "${args[@]}" "${url[$server]}$path")
     ticks=$(( $(ticks_of "$server") - ticks ))
-    wait "$perf_pid" || true
-    syscalls=$(awk -F, '/raw_syscalls/ {print $1}' "$work/perf.txt")
+    wait "$perf_pid" || { echo "perf stat failed (perf_event_paranoid, or no tracefs): no system-call count" >&2; }
+    syscalls=$(awk -F, '/raw_syscalls/ && $1 ~ /^[0-9]+$/ {print $1}' "$work/perf.txt" 2>/dev/null || true)
     requests=$(awk '/requests in/ {print $1}' <<<"$out")
     rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
     pin "$server" "0-$(( $(nproc) - 1 ))"
     printf '%s\t%s\t%s\t%s\t%s\n' "$scenario" "$server" "$rps" \
         "$(python3 -c "print(f'{$ticks * 1e6 / $ticks_per_second / max($requests, 1):.1f}')")" \
-        "$(python3 -c "print(f'{${syscalls:-0} / max($requests, 1):.2f}')")" >>"$pinned"
+        "$( [ -n "$syscalls" ] && python3 -c "print(f'{$syscalls / max($requests, 1):.2f}')" || echo nan)" >>"$pinned"
 }
 floor_servers=(ours quiet)
 [ "$with_peer" = 1 ] && floor_servers+=(peer)

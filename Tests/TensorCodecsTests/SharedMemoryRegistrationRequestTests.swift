@@ -17,6 +17,7 @@ import Testing
         #expect(try decode(#" {"byte_size":4096,"key":"/a\u002fb","extra":{"x":[1,2,{"y":null}]}} "#)
             == SharedMemoryRegistrationRequest(key: "/a/b", offset: 0, byteSize: 4096))
         #expect(try decode(#"{"key":"k","byte_size":4.0e2,"offset":-1}"#) == SharedMemoryRegistrationRequest(key: "k", offset: -1, byteSize: 400))
+        #expect(try decode(#"{"key":"k","offset":null,"byte_size":1}"#) == SharedMemoryRegistrationRequest(key: "k", offset: 0, byteSize: 1))
     }
 
     @Test("Each mistake says what is wrong")
@@ -31,6 +32,7 @@ import Testing
             (#"{"key": "/a", "byte_size": 4} trailing"#, "nothing may follow"),
             (#"["key"]"#, "'{'"),
             (#"{"key": "/a" "byte_size": 4}"#, "','"),
+            (#"{"key": "/a", "/secret-name" 4}"#, "':' after a field name"),
         ]
         for (text, expected) in cases {
             do {

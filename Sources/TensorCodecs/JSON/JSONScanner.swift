@@ -181,7 +181,6 @@ struct JSONScanner {
         index += count
     }
 
-    /// Reads a JSON array of non-negative integers (a shape).
     /// A whole number that fits an `Int`, negative or not (`4`, `-1`, `4.0`, `4e2`); anything else names `name`.
     mutating func readInteger(name: String) throws(CodecError) -> Int {
         let start = index
@@ -210,6 +209,7 @@ struct JSONScanner {
         return number.isNegative ? -value : value
     }
 
+    /// Reads a JSON array of non-negative integers (a shape).
     mutating func readIntegerArray(name: String) throws(CodecError) -> [Int] {
         try expect(UInt8(ascii: "["), "'[' to open \(name)")
         var values: [Int] = []

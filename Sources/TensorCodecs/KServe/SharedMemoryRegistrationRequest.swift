@@ -1,6 +1,6 @@
 /// The body of Triton's system shared-memory register request, `{"key": "/name", "offset": 0, "byte_size": 64}`,
-/// read with the scanner every other JSON body goes through. `offset` may be left out (0); unknown fields are skipped,
-/// as protobuf-minded clients may add some.
+/// read with the scanner every other JSON body goes through. `offset` may be left out or null (0); unknown fields are
+/// skipped. Errors never repeat the client's text (a field name could carry a key).
 public struct SharedMemoryRegistrationRequest: Equatable, Sendable {
     public var key: String
     public var offset: Int
@@ -21,12 +21,14 @@ public struct SharedMemoryRegistrationRequest: Equatable, Sendable {
                 scanner.skipWhitespace()
                 let name = try scanner.readString()
                 scanner.skipWhitespace()
-                try scanner.expect(UInt8(ascii: ":"), "':' after \"\(name.prefix(32))\"")
+                try scanner.expect(UInt8(ascii: ":"), "':' after a field name")
                 scanner.skipWhitespace()
                 switch name {
                 case "key":
                     guard scanner.current == UInt8(ascii: "\"") else { throw .malformed("key is not a string") }
                     key = try scanner.readString()
+                case "offset" where scanner.current == UInt8(ascii: "n"):
+                    try scanner.literal("null")
                 case "offset": offset = try scanner.readInteger(name: "offset")
                 case "byte_size": byteSize = try scanner.readInteger(name: "byte_size")
                 default: try scanner.skipValue()

@@ -84,6 +84,8 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
     /// Registers with the loop and reads what has already arrived. Called once, on the loop.
     package func start() {
         loop.assertInLoop()
+        // A drain that came between accept and this start closed the connection already (and its descriptor).
+        guard !isClosing else { return }
         do {
             registrationID = try loop.register(descriptor, handler: self)
         } catch {
