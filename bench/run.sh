@@ -50,7 +50,7 @@ declare -A url pid
 start() {
     local name=$1
     shift
-    "$@" >"$work/$name.out" 2>/dev/null &
+    "$@" >"$work/$name.out" 2>"$( [ "${LOG:-0}" = 1 ] && echo "$work/$name.log" || echo /dev/null)" &
     pid[$name]=$!
     pids+=("$!")
     until grep -q listening "$work/$name.out" 2>/dev/null; do
@@ -60,19 +60,7 @@ start() {
     url[$name]=$(sed -n 's/^listening on //p' "$work/$name.out")
 }
 # Default flags, the access log on: what a user runs (its lines go to a file, as a container runtime takes them).
-start_logged() {
-    local name=$1
-    shift
-    "$@" >"$work/$name.out" 2>"$work/$name.log" &
-    pid[$name]=$!
-    pids+=("$!")
-    until grep -q listening "$work/$name.out" 2>/dev/null; do
-        kill -0 "${pid[$name]}" 2>/dev/null || { echo "$name did not start" >&2; exit 1; }
-        sleep 0.1
-    done
-    url[$name]=$(sed -n 's/^listening on //p' "$work/$name.out")
-}
-start_logged ours .build/dist/tensor-service --host 127.0.0.1 --port 0 --shared-memory system
+LOG=1 start ours .build/dist/tensor-service --host 127.0.0.1 --port 0 --shared-memory system
 start quiet .build/dist/tensor-service --host 127.0.0.1 --port 0 --log-level warning
 servers=(ours quiet)
 if [ "$with_peer" = 1 ]; then

@@ -6,15 +6,18 @@ import CZlib
 package final class StreamingDeflater {
     private var stream = z_stream()
     private var isFinished = false
+    private var isOpen = false
 
-    package init(coding: ContentCoding, level: Int32 = 1) {
+    /// Nil when zlib cannot get the memory for its state (a tight cgroup): the answer then goes out plain.
+    package init?(coding: ContentCoding, level: Int32 = 1) {
         // windowBits: 15 + 16 writes a gzip wrapper, 15 a zlib one.
         guard deflateInit2_(&stream, level, Z_DEFLATED, coding == .gzip ? 31 : 15, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
-            preconditionFailure("zlib's deflateInit2 failed with valid arguments")
+            return nil
         }
+        isOpen = true
     }
 
-    deinit { deflateEnd(&stream) }
+    deinit { if isOpen { deflateEnd(&stream) } }
 
     /// Memory a stream holds while it compresses, besides its input and output: zlib's window and hash tables
     /// (about 256 KiB at these settings) and the output buffer of one call (at most 1 MiB).

@@ -40,14 +40,17 @@ final class JSONAnswerStream: StreamedBody, @unchecked Sendable {
                 dtype: tensor.dtype, shape: tensor.shape, layout: shape.isFlat ? .flat : tensor.layout, header: shape.header,
                 footer: shape.footer, elementsPerPiece: elementsPerPiece)
         else { return nil }
+        // One deflater counts, the other sends; without memory for both the answer goes out plain.
+        var deflaters = coding.map { (StreamingDeflater(coding: $0), StreamingDeflater(coding: $0)) }
+        if let pair = deflaters, pair.0 == nil || pair.1 == nil { deflaters = nil }
+        let coding = deflaters == nil ? nil : coding
         let perPiece = pieces.maxPieceBytes + (coding == nil ? 0 : StreamingDeflater.bound(for: pieces.maxPieceBytes))
         // zlib's own state and the output buffer of the piece being compressed come on top, once.
         let compressing = coding == nil ? 0 : StreamingDeflater.workingBytes
         try CodecError.admitting(perPiece * piecesInFlight + compressing, for: "the JSON answer's pieces", admit)
         try tensor.makeLittleEndianCOrder(admit: admit)
-        let byteCount = tensor.withBytes { data in Self.count(pieces, data: data, coding: coding) }
-        let stream = JSONAnswerStream(
-            pieces: pieces, tensor: tensor, deflater: coding.map { StreamingDeflater(coding: $0) }, byteCount: byteCount, pool: pool)
+        let byteCount = tensor.withBytes { data in Self.count(pieces, data: data, deflater: deflaters?.0) }
+        let stream = JSONAnswerStream(pieces: pieces, tensor: tensor, deflater: deflaters?.1, byteCount: byteCount, pool: pool)
         var response = HTTPResponse(status: 200, headers: shape.fields)
         if let coding { response.headers.append((name: "Content-Encoding", value: coding.rawValue)) }
         response.streamedBody = stream
@@ -63,9 +66,8 @@ final class JSONAnswerStream: StreamedBody, @unchecked Sendable {
     }
 
     /// The answer's size: every piece made (and compressed) once, one at a time, and let go.
-    private static func count(_ pieces: JSONTensorPieces, data: UnsafeRawBufferPointer, coding: ContentCoding?) -> Int {
+    private static func count(_ pieces: JSONTensorPieces, data: UnsafeRawBufferPointer, deflater: StreamingDeflater?) -> Int {
         var pieces = pieces
-        let deflater = coding.map { StreamingDeflater(coding: $0) }
         var total = 0
         while !pieces.isFinished {
             let piece = pieces.nextPiece(data: data)
