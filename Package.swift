@@ -28,8 +28,11 @@ let package = Package(
         // The JSON codec's number text: scanning and correctly rounded reading (Eisel–Lemire), C-locale strtod for the
         // rare exact case, and the runtime's shortest float printer.
         .target(name: "CNumberText"),
+        // The in-flight memory budget and the one answer to "may this request allocate?", shared by the transport
+        // (bodies) and the codecs (tensors, answers).
+        .target(name: "TensorMemory", swiftSettings: swiftSettings),
         .target(
-            name: "TensorCodecs", dependencies: ["TensorKernels", "CNumberText"], swiftSettings: swiftSettings,
+            name: "TensorCodecs", dependencies: ["TensorKernels", "TensorMemory", "CNumberText"], swiftSettings: swiftSettings,
             plugins: ["EmbedNarrowDigits"]
         ),
         // Works out the shortest text of every float16 and bfloat16 value, at build time.
@@ -47,13 +50,15 @@ let package = Package(
         .target(name: "CMappingGuard"),
         .target(
             name: "TensorHTTP",
-            dependencies: ["CZlib", "COpenSSL", "CLinux", "CNghttp2", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "TensorMemory", "CZlib", "COpenSSL", "CLinux", "CNghttp2", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "TensorService",
             dependencies: [
-                "TensorKernels", "TensorCodecs", "TensorHTTP", "CMappingGuard",
+                "TensorKernels", "TensorCodecs", "TensorHTTP", "TensorMemory", "CMappingGuard",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
@@ -65,7 +70,7 @@ let package = Package(
         .executableTarget(
             name: "tensor-service",
             dependencies: [
-                "TensorService", "TensorHTTP", "CMalloc",
+                "TensorService", "TensorHTTP", "TensorMemory", "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -82,7 +87,8 @@ let package = Package(
         .target(
             name: "TensorTestSupport",
             dependencies: [
-                "TensorKernels", "TensorCodecs", "TensorHTTP", "TensorService", .product(name: "Logging", package: "swift-log"),
+                "TensorKernels", "TensorCodecs", "TensorHTTP", "TensorMemory", "TensorService",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -93,19 +99,19 @@ let package = Package(
         ),
         .testTarget(
             name: "TensorCodecsTests",
-            dependencies: ["TensorCodecs", "TensorKernels", "TensorTestSupport"],
+            dependencies: ["TensorCodecs", "TensorKernels", "TensorMemory", "TensorTestSupport"],
             exclude: ["Fixtures/make_fixtures.py"],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "TensorHTTPTests",
-            dependencies: ["TensorHTTP", "TensorTestSupport"],
+            dependencies: ["TensorHTTP", "TensorMemory", "TensorTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "TensorServiceTests",
-            dependencies: ["TensorService", "TensorHTTP", "TensorKernels", "TensorTestSupport"],
+            dependencies: ["TensorService", "TensorHTTP", "TensorKernels", "TensorMemory", "TensorTestSupport"],
             swiftSettings: swiftSettings
         ),
     ],

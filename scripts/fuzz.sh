@@ -35,11 +35,20 @@ build_kernels() {
     swift_flags+=(-I "$build/kernels" -Xcc -fmodule-map-file=Sources/CTensorKernels/include/module.modulemap)
 }
 
+# Everything fuzzed imports TensorMemory (the budget): built as a module of its own, instrumented the same way.
+build_memory() {
+    mkdir -p "$build/memory"
+    swiftc -sanitize=fuzzer,address -parse-as-library -O -g -package-name tensor_service -module-name TensorMemory -emit-module -emit-library -static \
+        -emit-module-path "$build/memory/TensorMemory.swiftmodule" -o "$build/memory/libTensorMemory.a" \
+        Sources/TensorMemory/*.swift
+    objects+=("$build/memory/libTensorMemory.a")
+    swift_flags+=(-I "$build/memory")
+}
+
 case "$target" in
 http)
     sources=$(ls Sources/TensorHTTP/Parser/*.swift Sources/TensorHTTP/Buffers/ByteBuffer.swift Sources/TensorHTTP/Buffers/BufferPool.swift \
-        Sources/TensorHTTP/Buffers/InputBuffer.swift Sources/TensorHTTP/Locked.swift \
-        Sources/TensorHTTP/Memory/RequestBudget.swift Sources/TensorHTTP/Memory/InflightBudget.swift)
+        Sources/TensorHTTP/Buffers/InputBuffer.swift)
     harness=Tests/Fuzz/Harness/FuzzHTTP.swift
     c_sources=""
     ;;
@@ -47,7 +56,6 @@ grpc)
     # The gRPC message framing with what it uses: buffers, the budget, zlib for compressed messages.
     sources=$(ls Sources/TensorHTTP/GRPC/GRPCMessageReader.swift Sources/TensorHTTP/GRPC/GRPCMessage.swift \
         Sources/TensorHTTP/GRPC/GRPCStatus.swift Sources/TensorHTTP/Buffers/ByteBuffer.swift Sources/TensorHTTP/Buffers/BufferPool.swift \
-        Sources/TensorHTTP/Locked.swift Sources/TensorHTTP/Memory/RequestBudget.swift Sources/TensorHTTP/Memory/InflightBudget.swift \
         Sources/TensorHTTP/Compression/*.swift Sources/TensorHTTP/HTTPResponse.swift Sources/TensorHTTP/ExchangeTiming.swift)
     harness=Tests/Fuzz/Harness/FuzzGRPCFraming.swift
     swift_flags+=(-Xcc -fmodule-map-file=Sources/CZlib/module.modulemap)
@@ -71,6 +79,7 @@ json | octet | npy | kserve | protobuf)
 esac
 
 objects=()
+build_memory
 if [ -n "$c_sources" ]; then
     build_kernels
     # The codecs' float16/bfloat16 digit records are generated at build time, as the package's plugin does.

@@ -1,3 +1,5 @@
+import TensorMemory
+
 /// Why a body could not be turned into a tensor, or a tensor into an answer.
 public struct CodecError: Error, Equatable, Sendable {
     public enum Kind: Equatable, Sendable {
@@ -46,17 +48,3 @@ public struct CodecError: Error, Equatable, Sendable {
     }
 }
 
-/// What a request may allocate.
-public enum Admission: Equatable, Sendable {
-    case granted
-    /// Not now: the server's in-flight budget is held by other requests.
-    case busy
-    /// Never: the request would hold more than the whole budget, `limit` bytes.
-    case exceedsLimit(Int)
-}
-
-/// Asked before a codec allocates memory for a request's tensor or answer.
-public typealias MemoryAdmission = @Sendable (Int) -> Admission
-
-/// Admits anything: for callers without a budget (tests, benchmarks).
-public let admitAnything: MemoryAdmission = { _ in .granted }

@@ -3,6 +3,7 @@ import Logging
 import Synchronization
 
 import Glibc
+import TensorMemory
 
 /// Our HTTP/1.1 server: a listening socket, a fixed group of event loops, and one `HTTPConnection` per client.
 ///
@@ -93,7 +94,7 @@ package final class HTTPServer: EventLoopHandler, @unchecked Sendable {
     /// Binds every port and starts accepting; returns the HTTP port as bound (the kernel's pick when the
     /// configuration says 0). Throws when the descriptor limit leaves room for no connection at all.
     package func start() throws(SystemError) -> Int {
-        signal(SIGPIPE, SIG_IGN)
+        Syscall.ignoreBrokenPipe()
         var sockets: [ListeningSocket] = []
         var spare: Int32 = -1
         do {

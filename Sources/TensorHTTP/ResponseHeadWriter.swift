@@ -1,4 +1,5 @@
 import Foundation
+import TensorMemory
 
 /// Writes a status line and header section, adding the fields every answer carries.
 package enum ResponseHeadWriter {
@@ -56,9 +57,7 @@ package enum HTTPDate {
     private static let cache = Locked<(second: Int, text: String)>((-1, ""))
 
     package static func now() -> String {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        let second = now.tv_sec
+        let second = Syscall.wallClock().tv_sec
         return cache.withLock { cached in
             if cached.second != second {
                 cached = (second, format(second))

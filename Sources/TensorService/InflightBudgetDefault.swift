@@ -1,3 +1,5 @@
+import TensorMemory
+
 /// The in-flight memory budget when `--max-inflight-bytes` is not given: 1 GiB, or half the process's cgroup memory
 /// limit when that is smaller (the other half is the binary, buffers kept for reuse, the heap and the kernel's
 /// socket buffers).

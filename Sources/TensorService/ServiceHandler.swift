@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Synchronization
 import TensorHTTP
+import TensorMemory
 
 /// The application: routes each request once, from its head, into an exchange that carries the decision (route
 /// and planned work) to the handling; runs tensor work on the worker pool and renders every error.

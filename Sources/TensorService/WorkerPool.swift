@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import Synchronization
 import TensorHTTP
+import TensorMemory
 
 /// Fixed threads that run kernels and codecs, fed by a bounded queue.
 ///

@@ -16,7 +16,7 @@ enum NarrowShortest {
     }
 
     /// The shortest decimal for a positive, finite, non-zero pattern (sign bit clear).
-    static func shortest(_ bits: UInt16, format: NarrowFormat) -> Decimal {
+    static func shortest(_ bits: UInt16, format: NarrowLayout) -> Decimal {
         let (fractionBits, bias) = (format.fractionBits, format.bias)
         let biasedExponent = Int(bits >> UInt16(fractionBits))
         let fraction = UInt64(bits) & ((1 << UInt64(fractionBits)) - 1)

@@ -21,7 +21,7 @@ enum PythonText {
     }
 
     /// The text of a non-negative pattern (sign bit clear): NaN, Infinity and zero as Python's json writes them.
-    static func text(magnitude bits: UInt16, format: NarrowFormat) -> String {
+    static func text(magnitude bits: UInt16, format: NarrowLayout) -> String {
         if bits > format.infinityBits { return "NaN" }
         if bits == format.infinityBits { return "Infinity" }
         if bits == 0 { return "0.0" }

@@ -16,7 +16,7 @@ var source = """
         static var textWidth: Int { \(textWidth) }
 
     """
-for format in NarrowFormat.allCases {
+for format in NarrowLayout.allCases {
     var records = ""
     records.reserveCapacity(32_768 * (textWidth + 1))
     for bits in 0...UInt16(0x7FFF) {

@@ -4,6 +4,7 @@ import Dispatch
 import Foundation
 import Logging
 import TensorHTTP
+import TensorMemory
 import TensorService
 
 /// `tensor-service`: flags (or `TENSOR_SERVICE_*` variables) → configuration → serve until SIGTERM/SIGINT.

@@ -1,4 +1,4 @@
-import Glibc
+import TensorHTTP
 
 /// SIGTERM and SIGINT, taken by the main thread with `sigwait` instead of a handler.
 ///
@@ -7,26 +7,10 @@ import Glibc
 /// A Dispatch signal source registers asynchronously: a SIGTERM sent right after start could arrive before it and
 /// be lost, leaving the process to run until it was killed.
 enum TerminationSignals {
-    private static var set: sigset_t {
-        var set = sigset_t()
-        sigemptyset(&set)
-        sigaddset(&set, SIGTERM)
-        sigaddset(&set, SIGINT)
-        return set
-    }
-
     /// Blocks SIGTERM and SIGINT in the calling thread and in every thread it starts afterwards.
-    static func block() {
-        var signals = set
-        pthread_sigmask(SIG_BLOCK, &signals, nil)
-    }
+    static func block() { Syscall.blockTerminationSignals() }
 
     /// Waits for SIGTERM or SIGINT; returns its number. A second one, sent during the drain, stays pending and
     /// changes nothing: the grace period bounds the wait.
-    static func wait() -> Int32 {
-        var signals = set
-        var received: Int32 = 0
-        while sigwait(&signals, &received) != 0 {}
-        return received
-    }
+    static func wait() -> Int32 { Syscall.waitForTerminationSignal() }
 }

@@ -1,4 +1,5 @@
 import Synchronization
+import TensorMemory
 import Testing
 import TensorKernels
 @testable import TensorCodecs

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TensorMemory
 import Testing
 import TensorKernels
 @testable import TensorCodecs

@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import Logging
 import Synchronization
+import TensorMemory
 import TensorTestSupport
 import Testing
 
@@ -142,6 +143,56 @@ import Testing
         #expect(harness.budget.heldBytes == 0)
     }
 
+    @Test("A chunked body, with extensions and trailers, reaches the handler whole; the connection stays usable")
+    func chunkedBody() throws {
+        let harness = try ConnectionHarness()
+        let client = harness.client
+        try client.send(
+            "POST /elsewhere HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + "5\r\n{\"dat\r\n6;ext=1\r\na\": [-\r\n5\r\n1, 1]\r\n1\r\n}\r\n0\r\nX-Trailer: y\r\n\r\n")
+        #expect(try client.readResponse().bodyText == #"worker: {"data": [-1, 1]}"#)
+        #expect(try client.request("GET", "/next").bodyText == "GET /next")
+        #expect(harness.waitUntil { harness.budget.heldBytes == 0 })
+    }
+
+    @Test("Expect: 100-continue gets the interim answer before the body is sent, then the final one")
+    func expectContinue() throws {
+        let harness = try ConnectionHarness()
+        let client = harness.client
+        try client.send("POST /elsewhere HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n")
+        #expect(try client.readResponse().status == 100)
+        try client.send("body")
+        let answer = try client.readResponse()
+        #expect(answer.status == 200 && answer.bodyText == "worker: body")
+        // A refusal decided from the head is the only answer: no 100 comes before it.
+        try client.send("POST /refused HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n")
+        #expect(try client.readResponse().status == 403)
+        #expect(client.isClosedByServer(), "its body was never read")
+    }
+
+    @Test("HTTP/1.0 closes after the answer unless it asks for keep-alive, which is then said back")
+    func http10() throws {
+        let plain = try ConnectionHarness()
+        try plain.client.send("GET /old HTTP/1.0\r\n\r\n")
+        let answer = try plain.client.readResponse()
+        #expect(answer.status == 200 && answer.header("connection") == "close")
+        #expect(plain.client.isClosedByServer())
+        let kept = try ConnectionHarness()
+        for _ in 0..<2 {
+            try kept.client.send("GET /old HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+            let response = try kept.client.readResponse()
+            #expect(response.status == 200 && response.header("connection") == "keep-alive")
+        }
+    }
+
+    @Test("A keep-alive connection left idle is closed at the idle timeout, without a word")
+    func idleTimeout() throws {
+        let harness = try ConnectionHarness(idleTimeout: .milliseconds(200))
+        #expect(try harness.client.request("GET", "/once").status == 200)
+        #expect(harness.client.isClosedByServer())
+        #expect(harness.waitUntilClosed())
+    }
+
     @Test("Draining closes an idle connection and answers a request in flight before closing")
     func drain() throws {
         let idle = try ConnectionHarness()
@@ -202,13 +253,13 @@ private final class ConnectionHarness {
     let budget = InflightBudget(limit: 1 << 30)
     private let closed = DispatchSemaphore(value: 0)
 
-    init(readTimeout: Duration = .seconds(30)) throws {
+    init(readTimeout: Duration = .seconds(30), idleTimeout: Duration = .seconds(30)) throws {
         loop = try EventLoop(name: "test-loop")
         let (server, client) = try Syscall.socketPair()
         let closed = self.closed
         var environment = ConnectionEnvironment(
             handler: handler, budget: budget, limits: .init(maxBodyBytes: 1 << 20), readTimeout: readTimeout,
-            idleTimeout: .seconds(30), logger: Logger(label: "test"), statistics: .init(budget: budget),
+            idleTimeout: idleTimeout, logger: Logger(label: "test"), statistics: .init(budget: budget),
             connectionClosed: { _ in closed.signal() })
         environment.lingerTimeout = .milliseconds(200)
         connection = HTTPConnection(descriptor: server, loop: loop, environment: environment)

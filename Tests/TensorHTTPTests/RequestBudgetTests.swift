@@ -1,3 +1,4 @@
+import TensorMemory
 import Testing
 @testable import TensorHTTP
 

@@ -4,9 +4,10 @@ import Testing
 import TensorHTTP
 import TensorTestSupport
 
-/// The contract's "HTTP behaviour" section over real sockets.
+/// The contract's "HTTP behaviour" section over real sockets, where the service has a part in it: its headers, its
+/// problem+json for transport errors, its limits and budget. The transport's own rules (keep-alive, pipelining,
+/// chunked bodies, `100 Continue`, HTTP/1.0, timeouts) are tested once, at the transport: `HTTPConnectionTests`.
 @Suite struct HTTPBehaviourTests {
-    static let goodJSON = Array(#"{"data": [-1, 1]}"#.utf8)
 
     @Test func everyAnswerHasLengthDateAndServer() throws {
         try withTestServer { port in
@@ -15,57 +16,6 @@ import TensorTestSupport
             #expect(response.header("content-length") == "15")
             #expect(response.header("server") == "tensor-service")
             #expect(response.header("date")?.hasSuffix(" GMT") == true)
-        }
-    }
-
-    @Test func keepAliveServesManyRequestsOnOneConnection() throws {
-        try withTestServer { port in
-            let client = try RawHTTPClient(port: port)
-            for _ in 0..<50 {
-                #expect(try client.request("GET", "/healthz").status == 200)
-            }
-        }
-    }
-
-    @Test func pipelinedRequestsAreAnsweredInOrder() throws {
-        try withTestServer { port in
-            let client = try RawHTTPClient(port: port)
-            var text = ""
-            for slope in ["0.1", "0.2", "0.3"] {
-                text += "POST /ops/leaky_relu?negative_slope=\(slope) HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                text += "Content-Length: \(Self.goodJSON.count)\r\n\r\n" + String(decoding: Self.goodJSON, as: UTF8.self)
-            }
-            text += "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
-            try client.send(text)
-            for expected in ["-0.1", "-0.2", "-0.3"] {
-                let response = try client.readResponse()
-                #expect(response.bodyText.contains("[\(expected),1.0]"), "\(response)")
-            }
-            #expect(try client.readResponse().bodyText == #"{"status":"ok"}"#)
-        }
-    }
-
-    @Test func chunkedRequestBodies() throws {
-        try withTestServer { port in
-            let client = try RawHTTPClient(port: port)
-            try client.send(
-                "POST /ops/leaky_relu HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
-                    + "5\r\n{\"dat\r\n6;ext=1\r\na\": [-\r\n5\r\n1, 1]\r\n1\r\n}\r\n0\r\nX-Trailer: y\r\n\r\n")
-            let response = try client.readResponse()
-            #expect(response.bodyText == #"{"dtype":"float32","shape":[2],"data":[-0.01,1.0]}"#)
-            #expect(try client.request("GET", "/healthz").status == 200, "the connection stays usable")
-        }
-    }
-
-    @Test func expectContinueGets100ThenTheAnswer() throws {
-        try withTestServer { port in
-            let client = try RawHTTPClient(port: port)
-            try client.send(
-                "POST /ops/leaky_relu HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n"
-                    + "Content-Length: \(Self.goodJSON.count)\r\n\r\n")
-            #expect(try client.readResponse().status == 100)
-            try client.send(Self.goodJSON)
-            #expect(try client.readResponse().status == 200)
         }
     }
 
@@ -89,32 +39,6 @@ import TensorTestSupport
             try client.send(
                 "POST /ops/leaky_relu HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nExpect: 100-continue\r\nContent-Length: 10\r\n\r\n")
             expectProblem(try client.readResponse(), status: 415, type: "unsupported-media-type")
-        }
-    }
-
-    @Test func connectionCloseIsHonoured() throws {
-        try withTestServer { port in
-            let client = try RawHTTPClient(port: port)
-            try client.send("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            let response = try client.readResponse()
-            #expect(response.status == 200)
-            #expect(response.header("connection") == "close")
-            #expect(client.isClosedByServer())
-        }
-    }
-
-    @Test func http10ClosesUnlessAskedToKeepAlive() throws {
-        try withTestServer { port in
-            let client = try RawHTTPClient(port: port)
-            try client.send("GET /healthz HTTP/1.0\r\n\r\n")
-            #expect(try client.readResponse().status == 200)
-            #expect(client.isClosedByServer())
-            let keep = try RawHTTPClient(port: port)
-            try keep.send("GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
-            let response = try keep.readResponse()
-            #expect(response.header("connection") == "keep-alive")
-            try keep.send("GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
-            #expect(try keep.readResponse().status == 200)
         }
     }
 
@@ -154,14 +78,6 @@ import TensorTestSupport
             let silent = try RawHTTPClient(port: port)
             #expect(silent.isClosedByServer(), "a connection that sends nothing is closed without a word")
             try expectServerStillServes(port: port)
-        }
-    }
-
-    @Test func idleKeepAliveConnectionsAreClosed() throws {
-        try withTestServer({ $0.http.idleTimeout = .milliseconds(200) }) { port in
-            let client = try RawHTTPClient(port: port)
-            #expect(try client.request("GET", "/healthz").status == 200)
-            #expect(client.isClosedByServer())
         }
     }
 

@@ -145,27 +145,9 @@ struct JSONScanner {
         switch current {
         case UInt8(ascii: "\""): _ = try readString()
         case UInt8(ascii: "{"):
-            index += 1
-            skipWhitespace()
-            if current == UInt8(ascii: "}") { index += 1; return }
-            while true {
-                _ = try readString()
-                try expect(UInt8(ascii: ":"), "':'")
-                try skipValue(depth: depth + 1)
-                skipWhitespace()
-                if current == UInt8(ascii: "}") { index += 1; return }
-                try expect(UInt8(ascii: ","), "',' or '}'")
-            }
+            try forEachMember { _, _, scanner throws(CodecError) in try scanner.skipValue(depth: depth + 1) }
         case UInt8(ascii: "["):
-            index += 1
-            skipWhitespace()
-            if current == UInt8(ascii: "]") { index += 1; return }
-            while true {
-                try skipValue(depth: depth + 1)
-                skipWhitespace()
-                if current == UInt8(ascii: "]") { index += 1; return }
-                try expect(UInt8(ascii: ","), "',' or ']'")
-            }
+            try forEachElement { _, scanner throws(CodecError) in try scanner.skipValue(depth: depth + 1) }
         case UInt8(ascii: "t"): try literal("true")
         case UInt8(ascii: "f"): try literal("false")
         case UInt8(ascii: "n"): try literal("null")

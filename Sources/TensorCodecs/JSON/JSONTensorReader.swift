@@ -1,5 +1,6 @@
 import CNumberText
 import TensorKernels
+import TensorMemory
 
 /// Reads `{"data": ..., "shape": ..., "dtype": ..., "negative_slope": ...}` straight into a typed buffer (KServe V1
 /// and TF Serving name the data `instances` or `inputs` instead).
@@ -29,7 +30,6 @@ public enum JSONTensorReader {
         if scanner.current == UInt8(ascii: "[") {
             throw CodecError.malformed(#"the body is a bare JSON array; send an object: {"\#(dataKeys[0])": [...]}"#)
         }
-        try scanner.expect(UInt8(ascii: "{"), "a JSON object")
         var dataStart: Int?
         var inferred: DataStructure?
         var shape: [Int]?
@@ -38,55 +38,37 @@ public enum JSONTensorReader {
         var dataKey = dataKeys[0]
         var seen: Set<String> = []
 
-        scanner.skipWhitespace()
-        if scanner.current == UInt8(ascii: "}") {
-            scanner.index += 1
-        } else {
-            while true {
-                scanner.skipWhitespace()
-                let keyOffset = scanner.index
-                let key = try scanner.readString()
-                try scanner.expect(UInt8(ascii: ":"), "':' after \"\(key.prefix(32))\"")
-                let isData = dataKeys.contains(key)
-                if isData || otherMembers.contains(key) {
-                    guard seen.insert(isData ? "data" : key).inserted else {
-                        let what = isData && dataKeys.count > 1 ? "one of \(dataKeys.map { "\"\($0)\"" }.joined(separator: " and "))" : "\"\(key)\""
-                        throw CodecError.malformed("malformed JSON at byte \(keyOffset): \(what) appears twice")
-                    }
+        try scanner.forEachMember { key, keyOffset, scanner throws(CodecError) in
+            let isData = dataKeys.contains(key)
+            if isData || otherMembers.contains(key) {
+                guard seen.insert(isData ? "data" : key).inserted else {
+                    let what = isData && dataKeys.count > 1 ? "one of \(dataKeys.map { "\"\($0)\"" }.joined(separator: " and "))" : "\"\(key)\""
+                    throw CodecError.malformed("malformed JSON at byte \(keyOffset): \(what) appears twice")
                 }
-                switch key {
-                case _ where isData:
-                    dataKey = key
-                    scanner.skipWhitespace()
-                    dataStart = scanner.index
-                    inferred = try DataStructure.scan(&scanner, markEvery: parallel.pieceBytes(forText: body.count))
-                case "shape":
-                    shape = try scanner.readIntegerArray(name: "shape")
-                case "dtype":
-                    scanner.skipWhitespace()
-                    guard scanner.current == UInt8(ascii: "\"") else {
-                        throw CodecError.malformed("dtype at byte \(scanner.index) must be a string such as \"float32\"")
-                    }
-                    dtype = try DTypeName.parse(try scanner.readString())
-                case "negative_slope":
-                    scanner.skipWhitespace()
-                    let start = scanner.index
-                    let number = try scanner.readNumber()
-                    let value = number.double(in: body)
-                    guard value.isFinite else {
-                        throw CodecError.malformed("negative_slope at byte \(start) must be a finite number")
-                    }
-                    slope = value
-                default:
-                    // A misspelt member must not fall back to a default silently (a "slope" computed with 0.01).
-                    throw CodecError.malformed(Self.unknownMemberDetail(key, at: keyOffset, dataKeys: dataKeys))
+            }
+            switch key {
+            case _ where isData:
+                dataKey = key
+                dataStart = scanner.index
+                inferred = try DataStructure.scan(&scanner, markEvery: parallel.pieceBytes(forText: body.count))
+            case "shape":
+                shape = try scanner.readIntegerArray(name: "shape")
+            case "dtype":
+                guard scanner.current == UInt8(ascii: "\"") else {
+                    throw CodecError.malformed("dtype at byte \(scanner.index) must be a string such as \"float32\"")
                 }
-                scanner.skipWhitespace()
-                if scanner.current == UInt8(ascii: "}") {
-                    scanner.index += 1
-                    break
+                dtype = try DTypeName.parse(try scanner.readString())
+            case "negative_slope":
+                let start = scanner.index
+                let number = try scanner.readNumber()
+                let value = number.double(in: body)
+                guard value.isFinite else {
+                    throw CodecError.malformed("negative_slope at byte \(start) must be a finite number")
                 }
-                try scanner.expect(UInt8(ascii: ","), "',' or '}'")
+                slope = value
+            default:
+                // A misspelt member must not fall back to a default silently (a "slope" computed with 0.01).
+                throw CodecError.malformed(Self.unknownMemberDetail(key, at: keyOffset, dataKeys: dataKeys))
             }
         }
         scanner.skipWhitespace()

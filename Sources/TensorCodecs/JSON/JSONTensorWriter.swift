@@ -1,5 +1,6 @@
 import CNumberText
 import TensorKernels
+import TensorMemory
 
 /// Writes `{"dtype": ..., "shape": [...], "data": ...}` into one buffer allocated once at its largest size.
 public enum JSONTensorWriter {

@@ -1,4 +1,5 @@
 import TensorKernels
+import TensorMemory
 
 /// `inference.ModelInferRequest` (Triton's `grpc_service.proto`) read into the same `KServeInferRequest` that the
 /// REST decoder makes, so that both protocols answer alike.

@@ -1,4 +1,5 @@
 import TensorKernels
+import TensorMemory
 
 /// Reads an Open Inference Protocol infer request: a JSON header, then (with the binary tensor extension) the raw
 /// tensor bytes, whose split is given by `Inference-Header-Content-Length`.
@@ -22,11 +23,11 @@ public enum KServeInferRequestDecoder {
         let json = UnsafeRawBufferPointer(rebasing: body[0..<jsonLength])
         var scanner = JSONScanner(json)
         var request = RawRequest()
-        try forEachMember(&scanner) { key, scanner throws(CodecError) in
+        try scanner.forEachMember { key, _, scanner throws(CodecError) in
             switch key {
             case "id": request.id = try scanner.readString()
             case "parameters":
-                try forEachMember(&scanner) { name, scanner throws(CodecError) in
+                try scanner.forEachMember { name, _, scanner throws(CodecError) in
                     switch name {
                     case "negative_slope":
                         let number = try scanner.readNumber()
@@ -38,13 +39,13 @@ public enum KServeInferRequestDecoder {
                     }
                 }
             case "inputs":
-                try forEachElement(&scanner) { index, scanner throws(CodecError) in
+                try scanner.forEachElement { index, scanner throws(CodecError) in
                     guard index == 0 else { throw .malformed("inputs[\(index)]: the model takes one input, \"\(inputName)\"; a second was sent") }
                     request.input = try readInput(&scanner, markEvery: parallel.pieceBytes(forText: jsonLength))
                 }
             case "outputs":
                 var outputs: [KServeInferRequest.RequestedOutput] = []
-                try forEachElement(&scanner) { index, scanner throws(CodecError) in
+                try scanner.forEachElement { index, scanner throws(CodecError) in
                     outputs.append(try readOutput(&scanner, index: index))
                 }
                 request.outputs = outputs
@@ -104,13 +105,13 @@ public enum KServeInferRequestDecoder {
     /// `markEvery`: the bytes of `data` text between the places its second pass may start a piece (nil: one piece).
     private static func readInput(_ scanner: inout JSONScanner, markEvery: Int?) throws(CodecError) -> RawInput {
         var input = RawInput()
-        try forEachMember(&scanner) { key, scanner throws(CodecError) in
+        try scanner.forEachMember { key, _, scanner throws(CodecError) in
             switch key {
             case "name": input.name = try scanner.readString()
             case "datatype": input.datatype = try scanner.readString()
             case "shape": input.shape = try scanner.readIntegerArray(name: "inputs[0].shape")
             case "parameters":
-                try forEachMember(&scanner) { name, scanner throws(CodecError) in
+                try scanner.forEachMember { name, _, scanner throws(CodecError) in
                     if name == "binary_data_size" {
                         input.binarySize = try scanner.readNonNegativeInteger("inputs[0].parameters.binary_data_size")
                     } else if try !input.sharedMemory.read(name, &scanner, owner: "inputs[0]") {
@@ -132,11 +133,11 @@ public enum KServeInferRequestDecoder {
         var binary: Bool?
         var sharedMemory = RawSharedMemory()
         let owner = "outputs[\(index)]"
-        try forEachMember(&scanner) { key, scanner throws(CodecError) in
+        try scanner.forEachMember { key, _, scanner throws(CodecError) in
             switch key {
             case "name": name = try scanner.readString()
             case "parameters":
-                try forEachMember(&scanner) { parameter, scanner throws(CodecError) in
+                try scanner.forEachMember { parameter, _, scanner throws(CodecError) in
                     if parameter == "binary_data" {
                         binary = try readBool(&scanner, "\(owner).parameters.binary_data")
                     } else if try !sharedMemory.read(parameter, &scanner, owner: owner) {
@@ -205,52 +206,6 @@ public enum KServeInferRequestDecoder {
         return KServeInferRequest(
             id: raw.id, negativeSlope: raw.slope, binaryDataOutput: raw.binaryDataOutput, inputName: name, dtype: dtype,
             shape: shape, data: data, outputs: raw.outputs?.isEmpty == true ? nil : raw.outputs)
-    }
-
-    // MARK: - JSON walking
-
-    private static func forEachMember(
-        _ scanner: inout JSONScanner, _ body: (String, inout JSONScanner) throws(CodecError) -> Void
-    ) throws(CodecError) {
-        try forEachItem(&scanner, open: UInt8(ascii: "{"), close: UInt8(ascii: "}"), what: "an object") {
-            scanner throws(CodecError) in
-            let key = try scanner.readString()
-            try scanner.expect(UInt8(ascii: ":"), "':'")
-            try body(key, &scanner)
-        }
-    }
-
-    private static func forEachElement(
-        _ scanner: inout JSONScanner, _ body: (Int, inout JSONScanner) throws(CodecError) -> Void
-    ) throws(CodecError) {
-        var index = 0
-        try forEachItem(&scanner, open: UInt8(ascii: "["), close: UInt8(ascii: "]"), what: "an array") {
-            scanner throws(CodecError) in
-            try body(index, &scanner)
-            index += 1
-        }
-    }
-
-    /// Walks a comma-separated object or array: `open`, items read by `item`, `close`; empty is allowed.
-    private static func forEachItem(
-        _ scanner: inout JSONScanner, open: UInt8, close: UInt8, what: String,
-        _ item: (inout JSONScanner) throws(CodecError) -> Void
-    ) throws(CodecError) {
-        try scanner.expect(open, what)
-        scanner.skipWhitespace()
-        if scanner.current == close {
-            scanner.index += 1
-            return
-        }
-        while true {
-            try item(&scanner)
-            scanner.skipWhitespace()
-            if scanner.current == close {
-                scanner.index += 1
-                return
-            }
-            try scanner.expect(UInt8(ascii: ","), "',' or '\(Character(Unicode.Scalar(close)))'")
-        }
     }
 
     private static func readBool(_ scanner: inout JSONScanner, _ name: String) throws(CodecError) -> Bool {

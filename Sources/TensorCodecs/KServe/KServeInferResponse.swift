@@ -1,4 +1,5 @@
 import TensorKernels
+import TensorMemory
 
 /// The answer to an infer request: the one output, as JSON `data` or as Triton binary data after the JSON header.
 public struct KServeInferResponse {

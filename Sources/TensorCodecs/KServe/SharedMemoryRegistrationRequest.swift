@@ -11,34 +11,16 @@ public struct SharedMemoryRegistrationRequest: Equatable, Sendable {
         var key: String?
         var offset: Int?
         var byteSize: Int?
-        scanner.skipWhitespace()
-        try scanner.expect(UInt8(ascii: "{"), "'{' to open the register request")
-        scanner.skipWhitespace()
-        if scanner.current == UInt8(ascii: "}") {
-            scanner.index += 1
-        } else {
-            while true {
-                scanner.skipWhitespace()
-                let name = try scanner.readString()
-                scanner.skipWhitespace()
-                try scanner.expect(UInt8(ascii: ":"), "':' after a field name")
-                scanner.skipWhitespace()
-                switch name {
-                case "key":
-                    guard scanner.current == UInt8(ascii: "\"") else { throw .malformed("key is not a string") }
-                    key = try scanner.readString()
-                case "offset" where scanner.current == UInt8(ascii: "n"):
-                    try scanner.literal("null")
-                case "offset": offset = try scanner.readInteger(name: "offset")
-                case "byte_size": byteSize = try scanner.readInteger(name: "byte_size")
-                default: try scanner.skipValue()
-                }
-                scanner.skipWhitespace()
-                if scanner.current == UInt8(ascii: "}") {
-                    scanner.index += 1
-                    break
-                }
-                try scanner.expect(UInt8(ascii: ","), "',' or '}' in the register request")
+        try scanner.forEachMember { name, _, scanner throws(CodecError) in
+            switch name {
+            case "key":
+                guard scanner.current == UInt8(ascii: "\"") else { throw .malformed("key is not a string") }
+                key = try scanner.readString()
+            case "offset" where scanner.current == UInt8(ascii: "n"):
+                try scanner.literal("null")
+            case "offset": offset = try scanner.readInteger(name: "offset")
+            case "byte_size": byteSize = try scanner.readInteger(name: "byte_size")
+            default: try scanner.skipValue()
             }
         }
         scanner.skipWhitespace()

@@ -1,3 +1,5 @@
+import TensorMemory
+
 /// Little-endian C order, as JSON and raw answers carry elements.
 extension TensorBuffer {
     /// Converts to little-endian C order: big-endian elements are swapped where they lie; Fortran order takes one

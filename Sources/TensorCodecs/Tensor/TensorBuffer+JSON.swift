@@ -1,3 +1,5 @@
+import TensorMemory
+
 /// `{"dtype", "shape", "data"}` documents, nested or flat.
 extension TensorBuffer {
     /// Decodes a JSON tensor document into an array of its own; `admit` is asked for its bytes first, and a large one

@@ -1,3 +1,5 @@
+import TensorMemory
+
 /// Large body buffers that were freed recently, kept for the next body of the same size class.
 ///
 /// Why: a client streaming 1 MiB tensors would otherwise make malloc hand out a fresh megabyte per request from

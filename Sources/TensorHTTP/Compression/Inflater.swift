@@ -1,4 +1,5 @@
 import CZlib
+import TensorMemory
 
 /// Why a compressed body could not be inflated.
 package enum InflateError: Error, Equatable, Sendable {
@@ -6,16 +7,16 @@ package enum InflateError: Error, Equatable, Sendable {
     case tooLarge(limit: Int)
     /// Not a valid stream of the coding, or cut short.
     case corrupt(String)
-    /// The server's in-flight budget had no room for the inflated bytes.
-    case overBudget(bytes: Int)
+    /// The server's in-flight budget refused the inflated bytes: not now (`.busy`) or never (`.exceedsLimit`).
+    case overBudget(bytes: Int, refusal: Admission)
 }
 
 /// Inflates a gzip or deflate body as a stream, never producing more than `limit` bytes: a body built to expand
 /// without bound (a "gzip bomb") costs at most the limit's worth of work and memory.
 package enum Inflater {
-    /// `admit` is asked for each growth of the output before it is allocated (false: `.overBudget`).
+    /// `admit` is asked for each growth of the output before it is allocated (a refusal: `.overBudget`).
     package static func inflate(
-        _ input: UnsafeRawBufferPointer, coding: ContentCoding, limit: Int, admit: @escaping (Int) -> Bool = { _ in true }
+        _ input: UnsafeRawBufferPointer, coding: ContentCoding, limit: Int, admit: @escaping MemoryAdmission = admitAnything
     ) throws(InflateError) -> ByteBuffer {
         // A second attempt (raw deflate after the zlib wrapper was refused) reuses what the first reserved: its buffer
         // is gone by then.
@@ -34,7 +35,7 @@ package enum Inflater {
     }
 
     private static func run(
-        _ input: UnsafeRawBufferPointer, windowBits: Int32, limit: Int, admit: (Int) -> Bool
+        _ input: UnsafeRawBufferPointer, windowBits: Int32, limit: Int, admit: (Int) -> Admission
     ) throws(InflateError) -> ByteBuffer {
         var stream = z_stream()
         guard inflateInit2_(&stream, windowBits, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
@@ -43,14 +44,16 @@ package enum Inflater {
         defer { inflateEnd(&stream) }
         // Start near a typical ratio, then grow geometrically; never past the limit (+1 to detect passing it).
         let initial = min(max(input.count * 4, 4096), limit + 1)
-        guard admit(initial) else { throw .overBudget(bytes: initial) }
+        let admitted = admit(initial)
+        guard admitted == .granted else { throw .overBudget(bytes: initial, refusal: admitted) }
         let output = ByteBuffer(capacity: initial)
         var consumed = 0
         while true {
             if output.count == output.capacity {
                 guard output.capacity <= limit else { throw .tooLarge(limit: limit) }
                 let grown = min(output.capacity * 2, limit + 1)
-                guard admit(grown - output.capacity) else { throw .overBudget(bytes: grown - output.capacity) }
+                let admitted = admit(grown - output.capacity)
+                guard admitted == .granted else { throw .overBudget(bytes: grown - output.capacity, refusal: admitted) }
                 output.reserve(grown)
             }
             let chunk = min(input.count - consumed, Int(UInt32.max))
@@ -83,21 +86,22 @@ package enum Inflater {
 
 /// Bytes reserved across inflate attempts: each attempt asks only for what it needs beyond the earlier ones' share.
 private final class AttemptReservation {
-    private let ask: (Int) -> Bool
+    private let ask: MemoryAdmission
     private var reserved = 0
     private var inUse = 0
 
-    init(admit: @escaping (Int) -> Bool) { ask = admit }
+    init(admit: @escaping MemoryAdmission) { ask = admit }
 
     func beginAttempt() { inUse = 0 }
 
-    func admit(_ bytes: Int) -> Bool {
+    func admit(_ bytes: Int) -> Admission {
         let needed = inUse + bytes - reserved
         if needed > 0 {
-            guard ask(needed) else { return false }
+            let admitted = ask(needed)
+            guard admitted == .granted else { return admitted }
             reserved += needed
         }
         inUse += bytes
-        return true
+        return .granted
     }
 }

@@ -1,4 +1,5 @@
 import Logging
+import TensorMemory
 
 /// What a connection needs from the server that accepted it, passed in so a connection can run alone (over a
 /// `socketpair` in tests, with no listener or service behind it).

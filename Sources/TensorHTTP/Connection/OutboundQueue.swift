@@ -6,8 +6,8 @@ struct OutboundQueue {
     private struct Item {
         var segment: BodySegment
         var offset = 0
-        /// On the last item of a final answer: whether the connection stays open after it.
-        var completesResponse: Bool?
+        /// On the last item of a final answer.
+        var completesResponse = false
         /// On the last item of a streamed body's piece.
         var endsPiece = false
 
@@ -36,8 +36,8 @@ struct OutboundQueue {
     }
 
     /// Queues the last piece of a streamed answer, which ends it.
-    mutating func enqueueLastPiece(_ bytes: [UInt8], keepAlive: Bool) {
-        items.append(Item(segment: .bytes(bytes), completesResponse: keepAlive, endsPiece: true))
+    mutating func enqueueLastPiece(_ bytes: [UInt8]) {
+        items.append(Item(segment: .bytes(bytes), completesResponse: true, endsPiece: true))
     }
 
     /// How many streamed pieces have fully left since the last call.
@@ -47,23 +47,23 @@ struct OutboundQueue {
     }
 
     /// Queues a final answer; `body` is empty for an answer to HEAD.
-    mutating func enqueueResponse(head: [UInt8], body: [BodySegment], keepAlive: Bool) {
+    mutating func enqueueResponse(head: [UInt8], body: [BodySegment]) {
         items.append(Item(segment: .bytes(head)))
         for segment in body where segment.count > 0 { items.append(Item(segment: segment)) }
-        items[items.count - 1].completesResponse = keepAlive
+        items[items.count - 1].completesResponse = true
     }
 
-    /// Marks `count` bytes as written. Returns the keep-alive decision of the answer that finished, if one did.
-    mutating func consume(_ count: Int) -> Bool? {
+    /// Marks `count` bytes as written. Returns whether a final answer's last byte was among them.
+    mutating func consume(_ count: Int) -> Bool {
         var written = count
-        var finished: Bool?
+        var finished = false
         var removed = 0
         while removed < items.count {
             let step = min(items[removed].remaining, written)
             items[removed].offset += step
             written -= step
             guard items[removed].remaining == 0 else { break }
-            if let keepAlive = items[removed].completesResponse { finished = keepAlive }
+            if items[removed].completesResponse { finished = true }
             if items[removed].endsPiece { piecesSent += 1 }
             removed += 1
         }

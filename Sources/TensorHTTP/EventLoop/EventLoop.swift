@@ -4,6 +4,7 @@ import Foundation
 import Synchronization
 
 import Glibc
+import TensorMemory
 
 /// One thread that waits in `epoll_wait` and runs everything for the descriptors registered with it.
 ///

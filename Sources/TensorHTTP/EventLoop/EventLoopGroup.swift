@@ -1,6 +1,5 @@
 import Synchronization
 
-import Glibc
 
 /// A fixed set of event loops, about one per core; connections are spread over them in turn.
 ///
@@ -24,7 +23,7 @@ package final class EventLoopGroup: Sendable {
     }
 
     /// The number of cores this process may run on: the default loop count.
-    package static var coreCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+    package static var coreCount: Int { Syscall.onlineCoreCount }
 
     /// The loop for the next connection.
     package func next() -> EventLoop {

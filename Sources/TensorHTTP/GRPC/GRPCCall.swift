@@ -1,3 +1,5 @@
+import TensorMemory
+
 /// What the application decided about a gRPC call from its headers (its `:path` names the method).
 package enum GRPCCallDecision {
     /// End the call at once with this status (an unknown method is `.unimplemented`).

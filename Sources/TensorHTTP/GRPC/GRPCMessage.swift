@@ -1,3 +1,5 @@
+import TensorMemory
+
 /// One gRPC request or response message, whole and decompressed: the bytes `0..<buffer.count` of its own buffer,
 /// which the call may read and write in place (a tensor in it is computed where it was received).
 package struct GRPCMessage: Sendable {

@@ -1,3 +1,5 @@
+import TensorMemory
+
 /// Cuts a gRPC stream's DATA bytes into messages: a 1-byte compressed flag, a 4-byte big-endian length, then the
 /// message (gRPC over HTTP/2, "Length-Prefixed-Message").
 ///
@@ -82,7 +84,7 @@ package struct GRPCMessageReader {
         do {
             let inflated = try Inflater.inflate(
                 UnsafeRawBufferPointer(buffer.bytes), coding: encoding, limit: maxMessageBytes,
-                admit: { bytes in reservation.map { $0.reserve(bytes) == .granted } ?? true })
+                admit: reservation?.admission ?? admitAnything)
             return GRPCMessage(buffer: inflated, budget: reservation)
         } catch {
             switch error {

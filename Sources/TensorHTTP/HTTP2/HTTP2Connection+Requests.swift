@@ -1,4 +1,5 @@
 import CNghttp2
+import TensorMemory
 
 /// The request side of an HTTP/2 connection: headers into a head, the head into a REST exchange or a gRPC call,
 /// DATA into the body or into messages. Called from libnghttp2's callbacks, on the loop.

@@ -1,4 +1,5 @@
 import CNghttp2
+import TensorMemory
 
 /// The answer side of an HTTP/2 connection: a REST exchange's response, a gRPC call's messages and trailers, and
 /// the data source libnghttp2 reads them through. On the loop; answers from workers arrive through `loop.execute`.

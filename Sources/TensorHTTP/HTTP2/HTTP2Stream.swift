@@ -1,3 +1,5 @@
+import TensorMemory
+
 /// One HTTP/2 stream of a connection: its request as it arrives, what it became (a REST exchange or a gRPC call),
 /// and its answer's bytes as libnghttp2 takes them. Touched on the connection's event loop only.
 final class HTTP2Stream {

@@ -1,3 +1,5 @@
+import TensorMemory
+
 /// Why a request could not be read. Each case maps to one status; the service renders the body.
 package enum HTTPRequestError: Error, Equatable, Sendable {
     case malformedRequestLine(String)

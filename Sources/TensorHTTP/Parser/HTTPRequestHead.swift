@@ -1,3 +1,5 @@
+import TensorMemory
+
 /// How a request's body is delimited (RFC 9112 §6).
 package enum BodyFraming: Equatable, Sendable {
     case none

@@ -1,5 +1,6 @@
 import TensorCodecs
 import TensorHTTP
+import TensorMemory
 
 /// An error a client can cause, with everything needed to answer it.
 package protocol ProblemConvertible: Error {

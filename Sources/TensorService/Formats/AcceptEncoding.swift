@@ -1,5 +1,6 @@
 import TensorCodecs
 import TensorHTTP
+import TensorMemory
 
 /// Which coding a client takes answers in, from `Accept-Encoding` (RFC 9110 §12.5.3): q-values honoured, `q=0`
 /// excludes, `*` stands for any coding not named. gzip wins ties; deflate is there for clients such as tritonclient

@@ -1,6 +1,7 @@
 import Synchronization
 import TensorCodecs
 import TensorHTTP
+import TensorMemory
 
 /// A JSON answer too large to hold whole beside its tensor, made piece by piece on the worker pool while it is sent,
 /// and compressed piece by piece when the client takes a coding.

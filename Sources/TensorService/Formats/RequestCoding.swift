@@ -1,5 +1,6 @@
 import TensorCodecs
 import TensorHTTP
+import TensorMemory
 
 /// A request body's `Content-Encoding`: checked from the head, inflated on a worker.
 enum RequestCoding {
@@ -19,18 +20,11 @@ enum RequestCoding {
         _ body: ByteBuffer, coding: ContentCoding?, limit: Int, admit: @escaping MemoryAdmission
     ) throws -> ByteBuffer {
         guard let coding else { return body }
-        // What the budget said when it refused: "not now" and "never" are answered differently.
-        let refusal = Locked<Admission>(.granted)
         do {
-            return try Inflater.inflate(
-                UnsafeRawBufferPointer(body.bytes), coding: coding, limit: limit,
-                admit: { bytes in
-                    let outcome = admit(bytes)
-                    if outcome != .granted { refusal.withLock { $0 = outcome } }
-                    return outcome == .granted
-                })
-        } catch .overBudget(let bytes) {
-            throw CodecError.refusal(refusal.withLock { $0 }, bytes: bytes, for: "the inflated body")
+            return try Inflater.inflate(UnsafeRawBufferPointer(body.bytes), coding: coding, limit: limit, admit: admit)
+        } catch .overBudget(let bytes, let refusal) {
+            // "Not now" and "never" are answered differently (503, 413).
+            throw CodecError.refusal(refusal, bytes: bytes, for: "the inflated body")
         } catch .tooLarge(let limit) {
             throw HTTPRequestError.bodyTooLarge(limit: limit)
         } catch .corrupt(let why) {

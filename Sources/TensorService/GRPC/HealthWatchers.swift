@@ -1,4 +1,5 @@
 import TensorHTTP
+import TensorMemory
 
 /// The open `grpc.health.v1.Health/Watch` calls: each is told NOT_SERVING, and ended, when the server drains.
 final class HealthWatchers: Sendable {

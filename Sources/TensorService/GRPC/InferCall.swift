@@ -2,6 +2,7 @@ import Dispatch
 import TensorCodecs
 import TensorHTTP
 import TensorKernels
+import TensorMemory
 
 /// ModelInfer (one message, one answer) and ModelStreamInfer (a bidirectional stream: each message answered in
 /// order, with its id; a message that fails is answered with `error_message` and the stream goes on).

@@ -1,6 +1,5 @@
 import TensorHTTP
 
-import Glibc
 
 /// The access log's line for an HTTP exchange, formatted straight into bytes on the thread that finished it (an
 /// event loop) and queued on the `LogSink`: no `Logger.Metadata` dictionary, no `String` per value, no heap
@@ -181,8 +180,7 @@ private struct LineBuffer {
 
     /// `2026-12-07T15:30:00.123Z`, as `LogTimestamp.now()`.
     mutating func appendTimestamp() {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
+        let now = Syscall.wallClock()
         let prefix = LogTimestamp.prefix(second: now.tv_sec)
         for byte in prefix { append(byte) }
         append(UInt8(ascii: "."))

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TensorHTTP
 
 import Glibc
 
@@ -100,9 +101,7 @@ package final class LogSink: @unchecked Sendable {
     private func runWriter() {
         // Process signals (SIGTERM) are for the main thread's sigwait: a thread started before the mask was set
         // would otherwise take them, and their default action ends the process.
-        var all = sigset_t()
-        sigfillset(&all)
-        pthread_sigmask(SIG_BLOCK, &all, nil)
+        Syscall.blockAllSignalsInThisThread()
         pthread_mutex_lock(mutex)
         while true {
             while pending.isEmpty { pthread_cond_wait(wake, mutex) }
@@ -128,20 +127,11 @@ package final class LogSink: @unchecked Sendable {
     /// write (a full disk, a closed pipe) drops the rest of the batch, counted by its lines.
     private func writeAll(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let result = write(descriptor, raw.baseAddress! + offset, raw.count - offset)
-                if result > 0 {
-                    offset += result
-                } else if result < 0 && errno == EINTR {
-                    continue
-                } else {
-                    let lost = Self.lineCount(UnsafeRawBufferPointer(rebasing: raw[offset...]))
-                    dropped.add(lost, ordering: .relaxed)
-                    writtenLines.subtract(lost, ordering: .relaxed)
-                    return
-                }
-            }
+            let written = Syscall.writeAll(descriptor, raw)
+            guard written < raw.count else { return }
+            let lost = Self.lineCount(UnsafeRawBufferPointer(rebasing: raw[written...]))
+            dropped.add(lost, ordering: .relaxed)
+            writtenLines.subtract(lost, ordering: .relaxed)
         }
     }
 
@@ -158,8 +148,7 @@ package final class LogSink: @unchecked Sendable {
     }
 
     private static func monotonicTime(after duration: Duration) -> timespec {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
+        let now = Syscall.monotonicClock()
         let (seconds, attoseconds) = duration.components
         var total = Int64(now.tv_nsec) + attoseconds / 1_000_000_000
         var wholeSeconds = Int64(now.tv_sec) + seconds

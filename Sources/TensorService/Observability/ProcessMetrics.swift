@@ -1,6 +1,7 @@
 import Foundation
 import Prometheus
 import TensorHTTP
+import TensorMemory
 
 /// The standard `process_*` families Prometheus client libraries export, read from `/proc/self` at each scrape:
 /// resident memory, open and allowed descriptors, CPU seconds, start time.
@@ -33,7 +34,7 @@ final class ProcessMetrics: Sendable {
     }
 
     func update() {
-        let pageSize = Double(sysconf(Int32(_SC_PAGESIZE)))
+        let pageSize = Double(Syscall.pageSize)
         if let statm = Self.read("/proc/self/statm")?.split(separator: " "), statm.count >= 2,
             let pages = Double(statm[0]), let resident = Double(statm[1])
         {
@@ -72,6 +73,6 @@ final class ProcessMetrics: Sendable {
             let bootLine = read("/proc/stat")?.split(separator: "\n").first(where: { $0.hasPrefix("btime ") }),
             let boot = Double(bootLine.dropFirst(6))
         else { return nil }
-        return boot + ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
+        return boot + ticks / Double(Syscall.clockTicksPerSecond)
     }
 }

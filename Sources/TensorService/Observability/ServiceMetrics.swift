@@ -1,6 +1,7 @@
 import Prometheus
 import TensorHTTP
 import TensorKernels
+import TensorMemory
 
 /// The service's Prometheus metrics, each family with its HELP text, in a registry of its own (never a global one,
 /// so tests and servers in one process do not mix their numbers).

@@ -3,6 +3,7 @@ import TensorCodecs
 import TensorHTTP
 
 import Glibc
+import TensorMemory
 
 /// swift-log's handler for the service: each event becomes one line, text or JSON, queued on a `LogSink`, so that
 /// logging never blocks the thread that logs (an event loop, a worker) however slowly the output is read.
@@ -80,8 +81,7 @@ enum LogTimestamp {
     private static let cache = Locked<(second: Int, prefix: String, bytes: [UInt8])>((-1, "", []))
 
     static func now() -> String {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
+        let now = Syscall.wallClock()
         let prefix = cache.withLock { cached in
             if cached.second != now.tv_sec { cached = Self.formatted(now.tv_sec) }
             return cached.prefix

@@ -2,6 +2,7 @@ import Foundation
 import TensorCodecs
 import TensorHTTP
 import TensorKernels
+import TensorMemory
 
 /// The Open Inference Protocol (KServe v2) routes for the one model, `leaky_relu`, with Triton's binary tensor
 /// data extension, as `tritonclient.http` and KServe's clients speak them.

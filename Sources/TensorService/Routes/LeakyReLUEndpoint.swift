@@ -1,6 +1,7 @@
 import TensorCodecs
 import TensorHTTP
 import TensorKernels
+import TensorMemory
 
 /// `POST /ops/leaky_relu`: the head picks the request's and the answer's formats and codings; the body goes through
 /// the `TensorPipeline` like any tensor request.

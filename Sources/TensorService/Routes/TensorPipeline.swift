@@ -1,6 +1,7 @@
 import Dispatch
 import TensorCodecs
 import TensorHTTP
+import TensorMemory
 
 /// How every tensor request is answered, whatever its protocol: inflate the body, decode it, compute in place,
 /// encode the answer, compress it. What differs between `/ops/leaky_relu` and KServe's infer is only how the body

@@ -1,5 +1,6 @@
 import TensorCodecs
 import TensorHTTP
+import TensorMemory
 
 /// Where an infer request's tensor is computed when shared memory is named, and what is checked once it is.
 ///

@@ -1,3 +1,5 @@
+import TensorMemory
+
 // libFuzzer entry for the gRPC message framing: the first byte picks the encoding and how the rest is split into
 // DATA frames; every message that comes out is within the limit, and the budget is all given back.
 @_cdecl("LLVMFuzzerTestOneInput")

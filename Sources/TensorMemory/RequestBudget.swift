@@ -7,15 +7,6 @@
 /// its memory is still in use. After either, new reservations are refused. Shared between the connection's loop
 /// and a worker, hence the lock.
 package final class RequestBudget: Sendable {
-    /// What a reservation got.
-    package enum Outcome: Equatable, Sendable {
-        case granted
-        /// Not now: other requests hold the budget, or this request is over.
-        case busy
-        /// Never: this request alone would need more than the whole budget (`limit` bytes).
-        case exceedsLimit(Int)
-    }
-
     private let budget: InflightBudget
     private let state = Locked(State())
 
@@ -35,7 +26,7 @@ package final class RequestBudget: Sendable {
     package var isEnded: Bool { state.withLock { $0.isEnded } }
 
     /// Takes `bytes` more.
-    package func reserve(_ bytes: Int) -> Outcome {
+    package func reserve(_ bytes: Int) -> Admission {
         guard bytes > 0 else { return .granted }
         return state.withLock { state in
             guard !state.isEnded else { return .busy }
@@ -46,8 +37,12 @@ package final class RequestBudget: Sendable {
         }
     }
 
+    /// What the codecs ask before allocating for this request: a reservation from its share of the in-flight
+    /// budget, so the budget bounds the memory a request holds at its peak, not just its body.
+    package var admission: MemoryAdmission { { [self] bytes in reserve(bytes) } }
+
     /// Raises what is held to at least `total` bytes (a body's size so far).
-    package func grow(to total: Int) -> Outcome {
+    package func grow(to total: Int) -> Admission {
         state.withLock { state in
             guard total > state.bytes else { return .granted }
             if total > budget.limit { return .exceedsLimit(budget.limit) }

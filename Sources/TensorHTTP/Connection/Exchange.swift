@@ -1,0 +1,26 @@
+import TensorMemory
+
+/// What one HTTP/1.1 request carries through its connection, from its head to its answer's last byte; a new value
+/// begins with each request (`HTTPConnection.endExchange`).
+struct Exchange {
+    /// The request's head, once parsed (or the head of a request refused before it was whole).
+    var head: HTTPRequestHead?
+    /// What the handler decided from the head, until the body is whole and the request handed over.
+    var prepared: (any PreparedExchange)?
+    /// The request's share of the in-flight budget (nil for a request without a body).
+    var budget: RequestBudget?
+    /// An answer the handler gave while still inside `handle` (small work computed on the loop's thread).
+    var answerGivenInline: HTTPResponse?
+    /// The written-callback of the answer being written, with when its request began.
+    var completion: (callback: @Sendable (ExchangeTiming) -> Void, firstByte: UInt64)?
+
+    /// Whether the request asked for the head alone.
+    var isHeadRequest: Bool { head?.method == "HEAD" }
+
+    /// Tells the answer's callback how it ended, once.
+    mutating func reportCompletion(now: UInt64, isComplete: Bool) {
+        guard let (callback, firstByte) = completion else { return }
+        completion = nil
+        callback(ExchangeTiming(firstByte: firstByte, finished: now, isComplete: isComplete))
+    }
+}
