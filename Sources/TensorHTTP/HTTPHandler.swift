@@ -16,9 +16,15 @@ package protocol HTTPHandler: Sendable {
     /// Decides what a gRPC call (an HTTP/2 request with content-type `application/grpc`) is, from its head: its
     /// `path` names the method. Called on the connection's event loop.
     func prepareCall(_ head: HTTPRequestHead) -> GRPCCallDecision
+
+    /// An answer that carried a `record` has left (`timing.isComplete`) or its connection closed first. Called on the
+    /// connection's event loop: keep it short (metrics, an access-log line).
+    func exchangeFinished(_ record: ExchangeRecord, timing: ExchangeTiming)
 }
 
 extension HTTPHandler {
+    package func exchangeFinished(_ record: ExchangeRecord, timing: ExchangeTiming) {}
+
     package func prepareCall(_ head: HTTPRequestHead) -> GRPCCallDecision {
         .reject(GRPCStatus(.unimplemented, "\(head.path.prefix(200)) is not served here"))
     }

@@ -42,10 +42,10 @@ package struct HTTPResponse: Sendable {
     package var streamedBody: (any StreamedBody)?
     /// Sent as `X-Request-Id` after `headers` (a field of its own: set on every answer, it would otherwise copy a
     /// shared header array each time).
-    package var requestID: String?
-    /// Called on the connection's event loop once the answer's last byte has been written, or once the connection
-    /// closed before that; for metrics and access logs that time the whole exchange.
-    package var onWritten: (@Sendable (ExchangeTiming) -> Void)?
+    package var requestID: RequestID?
+    /// What the handler noted of the exchange: given back to `HTTPHandler.exchangeFinished`, on the connection's
+    /// event loop, once the answer's last byte has been written or the connection closed before that.
+    package var record: ExchangeRecord?
 
     package init(status: Int, headers: [(String, String)] = [], body: [BodySegment] = []) {
         self.status = status
@@ -61,7 +61,7 @@ package struct HTTPResponse: Sendable {
 
     package func header(_ name: String) -> String? {
         let key = name.lowercased()
-        if key == "x-request-id", let requestID { return requestID }
+        if key == "x-request-id", let requestID { return requestID.description }
         return headers.first { $0.name.lowercased() == key }?.value
     }
 }

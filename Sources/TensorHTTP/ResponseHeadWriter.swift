@@ -4,10 +4,17 @@ import TensorMemory
 /// Writes a status line and header section, adding the fields every answer carries.
 package enum ResponseHeadWriter {
     /// Serializes the head of `response` with Content-Length, Date, Server and, when needed, Connection.
-    /// Appends straight into one byte array: this runs for every answer, and building a `String` first costs a
-    /// second buffer and a copy.
     package static func head(for response: HTTPResponse, keepAlive: Bool, clientMinorVersion: Int) -> [UInt8] {
         var bytes: [UInt8] = []
+        write(response, keepAlive: keepAlive, clientMinorVersion: clientMinorVersion, into: &bytes)
+        return bytes
+    }
+
+    /// Serializes the head into `bytes`, replacing what it held. Appends straight into one byte array: this runs
+    /// for every answer, and building a `String` first costs a second buffer and a copy. A connection passes the
+    /// array of its previous answer: once that has been written (nothing else holds it), its storage is reused.
+    package static func write(_ response: HTTPResponse, keepAlive: Bool, clientMinorVersion: Int, into bytes: inout [UInt8]) {
+        bytes.removeAll(keepingCapacity: true)
         bytes.reserveCapacity(256)
         bytes.append(contentsOf: "HTTP/1.1 ".utf8)
         appendDecimal(response.status, to: &bytes)
@@ -15,7 +22,11 @@ package enum ResponseHeadWriter {
         bytes.append(contentsOf: HTTPStatus.reason(response.status).utf8)
         bytes.append(contentsOf: "\r\n".utf8)
         for (name, value) in response.headers { appendField(name, value, to: &bytes) }
-        if let requestID = response.requestID { appendField("X-Request-Id", requestID, to: &bytes) }
+        if let requestID = response.requestID {
+            bytes.append(contentsOf: "X-Request-Id: ".utf8)
+            requestID.withUTF8 { bytes.append(contentsOf: $0) }
+            bytes.append(contentsOf: "\r\n".utf8)
+        }
         bytes.append(contentsOf: "Content-Length: ".utf8)
         appendDecimal(response.bodyCount, to: &bytes)
         bytes.append(contentsOf: "\r\n".utf8)
@@ -27,7 +38,6 @@ package enum ResponseHeadWriter {
             bytes.append(contentsOf: "Connection: keep-alive\r\n".utf8)
         }
         bytes.append(contentsOf: "\r\n".utf8)
-        return bytes
     }
 
     private static func appendField(_ name: String, _ value: String, to bytes: inout [UInt8]) {

@@ -74,75 +74,88 @@ package final class ServiceHandler: HTTPHandler {
         case .refused(let error, let known):
             return .answer(problem(error, head: head, route: known))
         }
-        let action: RoutedExchange.Action
+        let plan: Plan
         do {
-            action = try self.action(for: route, head: head)
+            plan = try self.plan(for: route, head: head)
         } catch {
             return .answer(problem(error, head: head, route: route))
         }
-        return .proceed(RoutedExchange(route: route, action: action, service: self))
+        switch plan {
+        case .fromState:
+            // Two words, kept in the existential's own storage: routing a probe or a metadata request allocates nothing
+            // (RoutedExchange, which can carry a pipeline, is boxed).
+            return .proceed(StateAnswerExchange(route: route, service: self))
+        case .fromRequest(let action):
+            return .proceed(RoutedExchange(route: route, action: action, service: self))
+        }
     }
 
-    /// What answering `route` takes: a response made at once, or tensor work for a worker.
-    private func action(for route: Route, head: HTTPRequestHead) throws(ServiceError) -> RoutedExchange.Action {
+    /// How a routed request is answered.
+    private enum Plan {
+        /// From the service's state alone (`stateAnswer`), whatever the request holds.
+        case fromState
+        /// From the request: an answer made at once, or tensor work.
+        case fromRequest(RoutedExchange.Action)
+    }
+
+    /// What answering `route` takes: an answer from the service's state, one made at once from the request, or
+    /// tensor work for a worker.
+    private func plan(for route: Route, head: HTTPRequestHead) throws(ServiceError) -> Plan {
         switch route {
         case .leakyReLU:
-            return .tensorWork(try LeakyReLUEndpoint.pipeline(for: head))
+            return .fromRequest(.tensorWork(try LeakyReLUEndpoint.pipeline(for: head)))
         case .infer:
-            return .tensorWork(try KServeEndpoint.pipeline(for: head, sharedMemory: sharedMemory))
-        case .healthz:
-            return .immediate { _ in Self.healthzResponse }
-        case .readyz:
-            return .immediate { service in
-                guard service.isDraining else { return Self.statusResponse(200, "ready") }
-                return ProblemRenderer.response(
-                    for: ServiceError.unavailable("The server is draining and takes no new work."), path: head.path,
-                    logger: service.logger)
-            }
-        case .openAPI:
-            return .immediate { _ in HTTPResponse(status: 200, contentType: "application/yaml", body: OpenAPIDocument.bytes) }
-        case .metrics:
-            return .immediate { service in
-                let text = service.serverStatistics.withLock { $0 }.map {
-                    service.metrics.exposition(
-                        server: $0, pool: service.pool, sharedMemory: service.sharedMemory, logSink: service.logSink)
-                } ?? []
-                return HTTPResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: text)
-            }
-        case .serverMetadata:
-            let hasSharedMemory = sharedMemory != nil
-            return .immediate { _ in KServeEndpoint.serverMetadata(withSharedMemory: hasSharedMemory) }
-        case .sharedMemoryStatus, .sharedMemoryRegister, .sharedMemoryUnregister:
-            return try SharedMemoryEndpoint.action(for: route, head: head, registry: sharedMemory)
-        case .serverLive:
-            return .immediate { _ in KServeEndpoint.json("{\"live\":true}") }
-        case .serverReady, .modelReady:
-            return .immediate { service in
-                KServeEndpoint.json(
-                    service.isDraining ? "{\"ready\":false}" : "{\"ready\":true}", status: service.isDraining ? 503 : 200)
-            }
-        case .modelMetadata:
-            return .immediate { _ in KServeEndpoint.modelMetadata() }
-        case .modelConfig:
-            let instances = pool.threadCount
-            return .immediate { _ in KServeEndpoint.modelConfig(instances: instances) }
-        case .v1Root:
-            return .immediate { _ in KServeEndpoint.json(#"{"status":"alive"}"#) }
-        case .v1Models:
-            return .immediate { _ in KServeEndpoint.json(#"{"models":["\#(Route.modelName)"]}"#) }
-        case .v1ModelStatus:
-            return .immediate { service in
-                KServeEndpoint.json(
-                    #"{"name":"\#(Route.modelName)","ready":\#(!service.isDraining)}"#, status: service.isDraining ? 503 : 200)
-            }
-        case .v1ModelMetadata:
-            return .immediate { _ in KServeEndpoint.json(V1Endpoint.metadata) }
+            return .fromRequest(.tensorWork(try KServeEndpoint.pipeline(for: head, sharedMemory: sharedMemory)))
         case .v1Predict:
-            return .tensorWork(try V1Endpoint.pipeline(for: head))
+            return .fromRequest(.tensorWork(try V1Endpoint.pipeline(for: head)))
+        case .sharedMemoryStatus, .sharedMemoryRegister, .sharedMemoryUnregister:
+            return .fromRequest(try SharedMemoryEndpoint.action(for: route, head: head, registry: sharedMemory))
+        case .healthz, .readyz, .openAPI, .metrics, .serverMetadata, .serverLive, .serverReady, .modelReady,
+            .modelMetadata, .modelConfig, .v1Root, .v1Models, .v1ModelStatus, .v1ModelMetadata, .modelStatistics,
+            .allModelStatistics:
+            return .fromState
+        }
+    }
+
+    /// The answer of a route planned `.fromState`, made from the service's state when the request is handled.
+    func stateAnswer(for route: Route) throws -> HTTPResponse {
+        switch route {
+        case .healthz:
+            return Self.healthzResponse
+        case .readyz:
+            guard isDraining else { return Self.statusResponse(200, "ready") }
+            throw ServiceError.unavailable("The server is draining and takes no new work.")
+        case .openAPI:
+            return HTTPResponse(status: 200, contentType: "application/yaml", body: OpenAPIDocument.bytes)
+        case .metrics:
+            let text = serverStatistics.withLock { $0 }.map {
+                metrics.exposition(server: $0, pool: pool, sharedMemory: sharedMemory, logSink: logSink)
+            } ?? []
+            return HTTPResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: text)
+        case .serverMetadata:
+            return KServeEndpoint.serverMetadata(withSharedMemory: sharedMemory != nil)
+        case .serverLive:
+            return KServeEndpoint.json("{\"live\":true}")
+        case .serverReady, .modelReady:
+            return KServeEndpoint.json(isDraining ? "{\"ready\":false}" : "{\"ready\":true}", status: isDraining ? 503 : 200)
+        case .modelMetadata:
+            return KServeEndpoint.modelMetadata()
+        case .modelConfig:
+            return KServeEndpoint.modelConfig(instances: pool.threadCount)
+        case .v1Root:
+            return KServeEndpoint.json(#"{"status":"alive"}"#)
+        case .v1Models:
+            return KServeEndpoint.json(#"{"models":["\#(Route.modelName)"]}"#)
+        case .v1ModelStatus:
+            return KServeEndpoint.json(
+                #"{"name":"\#(Route.modelName)","ready":\#(!isDraining)}"#, status: isDraining ? 503 : 200)
+        case .v1ModelMetadata:
+            return KServeEndpoint.json(V1Endpoint.metadata)
         case .modelStatistics, .allModelStatistics:
-            return .immediate { service in
-                KServeEndpoint.json(service.inferenceStatistics.json(modelName: Route.modelName, version: Route.modelVersion))
-            }
+            return KServeEndpoint.json(inferenceStatistics.json(modelName: Route.modelName, version: Route.modelVersion))
+        case .leakyReLU, .infer, .v1Predict, .sharedMemoryStatus, .sharedMemoryRegister, .sharedMemoryUnregister:
+            // `plan(for:head:)` plans these from their request, never `.fromState`.
+            preconditionFailure("\(route) is not answered from the service's state")
         }
     }
 
@@ -210,6 +223,10 @@ package final class ServiceHandler: HTTPHandler {
             ProblemRenderer.response(for: error, path: head?.path, logger: logger))
     }
 
+    package func exchangeFinished(_ record: ExchangeRecord, timing: ExchangeTiming) {
+        observer.exchangeFinished(record, timing: timing)
+    }
+
     package func drainingResponse(head: HTTPRequestHead) -> HTTPResponse {
         observer.finish(
             observer.begin(head, route: Self.unpreparedRoute(head), bodyBytes: 0),
@@ -229,7 +246,7 @@ package final class ServiceHandler: HTTPHandler {
 /// A request routed from its head: its route and what answering it takes, decided once.
 struct RoutedExchange: PreparedExchange {
     enum Action: Sendable {
-        /// An answer made on the spot (health, metadata, metrics), from the service's state at handling time.
+        /// An answer made on the spot from what the head named (a shared-memory region's status).
         case immediate(@Sendable (ServiceHandler) throws -> HTTPResponse)
         /// An answer made on the spot from a small body (a shared-memory registration).
         case withBody(@Sendable (HTTPRequest) throws -> HTTPResponse)
@@ -255,6 +272,18 @@ struct RoutedExchange: PreparedExchange {
                 respond(service.finish(exchange, response))
             }
         }
+    }
+}
+
+/// A request answered from the service's state (planned `.fromState`).
+struct StateAnswerExchange: PreparedExchange {
+    let route: Route
+    let service: ServiceHandler
+
+    func handle(_ request: consuming HTTPRequest, respond: @escaping @Sendable (HTTPResponse) -> Void) {
+        let exchange = service.observed(request.head, route: route, bodyBytes: request.body.count)
+        let (service, route) = (self.service, self.route)
+        respond(service.finish(exchange, service.answering(path: request.head.path) { try service.stateAnswer(for: route) }))
     }
 }
 

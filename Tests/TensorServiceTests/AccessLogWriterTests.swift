@@ -35,14 +35,14 @@ import Glibc
     @Test("Byte for byte the handler's line", arguments: [SinkLogHandler.Format.text, .json])
     func sameAsTheHandler(format: SinkLogHandler.Format) throws {
         let exchanges = [
-            RequestObserver.Exchange(
+            ExchangeRecord(
                 method: "POST", route: "/ops/leaky_relu", requestID: "56f8ae387282aca80000000000000001", bytesIn: 12_600_046,
                 clientAddress: "127.0.0.1", userAgent: "curl/7.88.1", target: "/ops/leaky_relu?negative_slope=0.2", isHead: false),
-            RequestObserver.Exchange(
+            ExchangeRecord(
                 method: "-", route: "unmatched", requestID: "id \"quoted\" \\ back", bytesIn: 0, clientAddress: "::1",
                 userAgent: "tab\there\u{01}\r\nnext line ünïcødé 🙂", target: "/a\"b\\c", isHead: true),
             // Past the usual line's room: every byte escaped.
-            RequestObserver.Exchange(
+            ExchangeRecord(
                 method: "GET", route: "/healthz", requestID: "r", bytesIn: 1, clientAddress: "10.0.0.1",
                 userAgent: String(repeating: "\u{02}", count: 256), target: String(repeating: "\"", count: 256), isHead: false),
         ]
@@ -57,7 +57,7 @@ import Glibc
             for (index, exchange) in exchanges.enumerated() {
                 for (step, timing) in timings.enumerated() {
                     let response = observer.finish(exchange, HTTPResponse(status: [200, 404, 503][(index + step) % 3], body: [.bytes([1, 2, 3])]))
-                    response.onWritten?(timing)
+                    observer.exchangeFinished(response.record!, timing: timing)
                 }
             }
         }

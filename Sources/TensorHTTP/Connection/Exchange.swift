@@ -11,16 +11,16 @@ struct Exchange {
     var budget: RequestBudget?
     /// An answer the handler gave while still inside `handle` (small work computed on the loop's thread).
     var answerGivenInline: HTTPResponse?
-    /// The written-callback of the answer being written, with when its request began.
-    var completion: (callback: @Sendable (ExchangeTiming) -> Void, firstByte: UInt64)?
+    /// The record of the answer being written, with when its request began.
+    var completion: (record: ExchangeRecord, firstByte: UInt64)?
 
     /// Whether the request asked for the head alone.
     var isHeadRequest: Bool { head?.method == "HEAD" }
 
-    /// Tells the answer's callback how it ended, once.
-    mutating func reportCompletion(now: UInt64, isComplete: Bool) {
-        guard let (callback, firstByte) = completion else { return }
+    /// Tells the handler how the answer ended, once.
+    mutating func reportCompletion(to handler: any HTTPHandler, now: UInt64, isComplete: Bool) {
+        guard let (record, firstByte) = completion else { return }
         completion = nil
-        callback(ExchangeTiming(firstByte: firstByte, finished: now, isComplete: isComplete))
+        handler.exchangeFinished(record, timing: ExchangeTiming(firstByte: firstByte, finished: now, isComplete: isComplete))
     }
 }

@@ -14,9 +14,10 @@ extension HTTPConnection {
             now: now, keepAliveAllowed: exchange.head?.wantsKeepAlive ?? false,
             pipelinedInput: machine.isDraining && hasPipelinedInput)
         guard case .writeAnswer(let keepAlive) = machine.handle(event) else { return reportUndelivered(response) }
-        if let callback = response.onWritten { exchange.completion = (callback, machine.requestStart ?? now) }
-        let head = ResponseHeadWriter.head(
-            for: response, keepAlive: keepAlive, clientMinorVersion: exchange.head?.versionMinor ?? 1)
+        if let record = response.record { exchange.completion = (record, machine.requestStart ?? now) }
+        ResponseHeadWriter.write(
+            response, keepAlive: keepAlive, clientMinorVersion: exchange.head?.versionMinor ?? 1, into: &headBytes)
+        let head = headBytes
         let isHead = exchange.isHeadRequest
         let body = isHead ? [] : response.body
         environment.statistics.recordSent(head.count + body.reduce(0) { $0 + $1.count })
@@ -66,7 +67,7 @@ extension HTTPConnection {
     private func answerWritten() {
         let now = EventLoop.now()
         exchange.budget?.releaseAll()
-        exchange.reportCompletion(now: now, isComplete: true)
+        exchange.reportCompletion(to: environment.handler, now: now, isComplete: true)
         exchange = Exchange()
         let pipelinedInput = machine.isDraining && hasPipelinedInput
         carryOut(machine.handle(.answerSent(now: now, pipelinedInput: pipelinedInput)))
@@ -74,7 +75,9 @@ extension HTTPConnection {
 
     /// An answer whose client left before it could be written: still counted and logged, as not delivered.
     func reportUndelivered(_ response: HTTPResponse) {
+        guard let record = response.record else { return }
         let now = EventLoop.now()
-        response.onWritten?(ExchangeTiming(firstByte: machine.requestStart ?? now, finished: now, isComplete: false))
+        environment.handler.exchangeFinished(
+            record, timing: ExchangeTiming(firstByte: machine.requestStart ?? now, finished: now, isComplete: false))
     }
 }

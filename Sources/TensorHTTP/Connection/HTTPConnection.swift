@@ -45,6 +45,9 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
     var answerCallback: (@Sendable (HTTPResponse) -> Void)?
     /// The answer whose body is being made while it is written, if any.
     var streaming: StreamingAnswer?
+    /// The last answer's head: written into again by the next answer, whose head then costs no allocation once the
+    /// last one has left the write queue.
+    var headBytes: [UInt8] = []
     /// Whether the connection's first bytes have been looked at for the HTTP/2 preface.
     var hasChosenProtocol = false
     /// Set once the connection speaks HTTP/2: every event goes there from then on.
@@ -231,7 +234,7 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
     func close() {
         guard !machine.isClosed else { return }
         _ = machine.handle(.closed)
-        exchange.reportCompletion(now: EventLoop.now(), isComplete: false)
+        exchange.reportCompletion(to: environment.handler, now: EventLoop.now(), isComplete: false)
         if let answer = exchange.answerGivenInline { reportUndelivered(answer) }
         // A worker may still hold the request and its memory: the budget is given back when it lets go.
         exchange.budget?.end()

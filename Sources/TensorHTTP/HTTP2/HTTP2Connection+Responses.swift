@@ -38,10 +38,13 @@ extension HTTP2Connection {
     /// A REST exchange's answer: headers, then its body.
     func respond(_ response: HTTPResponse, on id: Int32) {
         guard !isClosed, let stream = streams[id] else {
-            response.onWritten?(ExchangeTiming(firstByte: EventLoop.now(), finished: EventLoop.now(), isComplete: false))
+            if let record = response.record {
+                let now = EventLoop.now()
+                environment.handler.exchangeFinished(record, timing: ExchangeTiming(firstByte: now, finished: now, isComplete: false))
+            }
             return
         }
-        stream.onWritten = response.onWritten
+        stream.record = response.record
         let isHead = stream.method == "HEAD"
         var fields: [(String, String)] = [(":status", String(response.status))]
         for (name, value) in response.headers {
@@ -50,7 +53,7 @@ extension HTTP2Connection {
             if ["connection", "keep-alive", "transfer-encoding", "upgrade", "proxy-connection"].contains(lowered) { continue }
             fields.append((lowered, value))
         }
-        if let requestID = response.requestID { fields.append(("x-request-id", requestID)) }
+        if let requestID = response.requestID { fields.append(("x-request-id", requestID.description)) }
         fields.append(("content-length", String(response.bodyCount)))
         fields.append(("date", HTTPDate.now()))
         fields.append(("server", "tensor-service"))

@@ -353,9 +353,10 @@ final class HTTP2Connection: @unchecked Sendable {
     private func end(_ stream: HTTP2Stream, isComplete: Bool) {
         if case .grpc(let call, _, _) = stream.role, !(isComplete && stream.trailers != nil) { call.cancelled() }
         stream.releaseAll()
-        if let onWritten = stream.onWritten {
-            stream.onWritten = nil
-            onWritten(ExchangeTiming(firstByte: stream.firstByte, finished: EventLoop.now(), isComplete: isComplete))
+        if let record = stream.record {
+            stream.record = nil
+            environment.handler.exchangeFinished(
+                record, timing: ExchangeTiming(firstByte: stream.firstByte, finished: EventLoop.now(), isComplete: isComplete))
         }
     }
 

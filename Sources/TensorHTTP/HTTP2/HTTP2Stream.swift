@@ -44,7 +44,7 @@ final class HTTP2Stream {
     /// A piece of `streamedBody` is being made.
     var isProducingPiece = false
     /// For the access log and metrics; called when the stream closes.
-    var onWritten: (@Sendable (ExchangeTiming) -> Void)?
+    var record: ExchangeRecord?
 
     enum Role {
         case undecided

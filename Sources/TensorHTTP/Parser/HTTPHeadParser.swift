@@ -30,8 +30,11 @@ package enum HTTPHeadParser {
 
     /// Parses a complete head. `maxBodyBytes` turns an oversized Content-Length into `.bodyTooLarge` at once.
     ///
-    /// Works on the bytes where they lie: the only allocations are the strings of the head itself.
-    package static func parse(_ bytes: UnsafeRawBufferPointer, maxBodyBytes: Int) throws(HTTPRequestError) -> HTTPRequestHead {
+    /// Works on the bytes where they lie: the only allocations are the strings of the head itself (short ones are
+    /// stored inline) and its field list, unless `reusing` brings the storage of an earlier head nothing holds now.
+    package static func parse(
+        _ bytes: UnsafeRawBufferPointer, maxBodyBytes: Int, reusing headers: consuming HTTPHeaders = HTTPHeaders(reservingCapacity: 8)
+    ) throws(HTTPRequestError) -> HTTPRequestHead {
         var lines = LineCursor(bytes: bytes)
         var requestLine: Range<Int>?
         while let line = lines.next() {
@@ -43,7 +46,7 @@ package enum HTTPHeadParser {
         guard let requestLine else { throw .malformedRequestLine("it is empty") }
         let (method, target, minor) = try parseRequestLine(bytes, requestLine)
 
-        var headers = HTTPHeaders(reservingCapacity: 8)
+        headers.removeAllKeepingCapacity()
         while let line = lines.next() {
             // No count of its own: the head's byte limit bounds the fields (16 KiB holds well over 1,000).
             if line.isEmpty { continue }

@@ -11,6 +11,9 @@ package struct HTTPHeaders: Sendable, Sequence {
         for (name, value) in fields { add(name: name, value: value) }
     }
 
+    /// Empties the fields, keeping their storage when nothing else shares it (a decoder's next head reuses it).
+    package mutating func removeAllKeepingCapacity() { fields.removeAll(keepingCapacity: true) }
+
     /// Field names are ASCII tokens, so ASCII lowercasing is the whole of HTTP's case-insensitivity.
     package mutating func add(name: String, value: String) { fields.append((name.asciiLowercased, value)) }
 

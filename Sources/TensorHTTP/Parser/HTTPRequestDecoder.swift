@@ -34,6 +34,10 @@ package struct HTTPRequestDecoder {
     /// A head that parsed but was refused for its declared body size: what the access log can say of the request.
     package private(set) var refusedHead: HTTPRequestHead?
 
+    /// The last head's fields, shared with that head: once its request is over nothing else holds them, and the next
+    /// head is parsed into their storage (a keep-alive client then costs no allocation for its fields).
+    private var recycledFields = HTTPHeaders(reservingCapacity: 8)
+
     /// The peer's address, stamped on every head this decoder delivers (and on a refused one).
     package let clientAddress: String
 
@@ -55,8 +59,10 @@ package struct HTTPRequestDecoder {
             if length > limits.maxHeadBytes { throw .headTooLarge(limit: limits.maxHeadBytes) }
             let bytes = UnsafeRawBufferPointer(rebasing: readable[0..<length])
             var head: HTTPRequestHead
+            var fields = HTTPHeaders()
+            swap(&fields, &recycledFields)
             do {
-                head = try HTTPHeadParser.parse(bytes, maxBodyBytes: limits.maxBodyBytes)
+                head = try HTTPHeadParser.parse(bytes, maxBodyBytes: limits.maxBodyBytes, reusing: consume fields)
             } catch .bodyTooLarge(let limit) {
                 // Rare, so parsed a second time without the limit, for the method and target it names.
                 refusedHead = try? HTTPHeadParser.parse(bytes, maxBodyBytes: .max)
@@ -64,6 +70,7 @@ package struct HTTPRequestDecoder {
                 throw .bodyTooLarge(limit: limit)
             }
             head.clientAddress = clientAddress
+            recycledFields = head.headers
             input.consume(length)
             state = .headDelivered(head)
             return .head(head)

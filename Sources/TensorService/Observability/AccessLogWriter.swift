@@ -22,20 +22,20 @@ package struct AccessLogWriter: Sendable {
     /// Room a usual line fits in, small enough for the stack (larger temporary allocations come from the heap).
     static let usualLineBytes = 1024
 
-    func log(_ exchange: RequestObserver.Exchange, status: Int, bytesOut: Int, timing: ExchangeTiming) {
+    func log(_ exchange: ExchangeRecord, timing: ExchangeTiming) {
         let written = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.usualLineBytes) { storage in
-            write(exchange, status: status, bytesOut: bytesOut, timing: timing, into: storage)
+            write(exchange, timing: timing, into: storage)
         }
         if !written {
             withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.maxLineBytes) { storage in
-                _ = write(exchange, status: status, bytesOut: bytesOut, timing: timing, into: storage)
+                _ = write(exchange, timing: timing, into: storage)
             }
         }
     }
 
     /// Formats the line into `storage` and queues it; false, queuing nothing, when it did not fit.
     private func write(
-        _ exchange: RequestObserver.Exchange, status: Int, bytesOut: Int, timing: ExchangeTiming, into storage: UnsafeMutableBufferPointer<UInt8>
+        _ exchange: ExchangeRecord, timing: ExchangeTiming, into storage: UnsafeMutableBufferPointer<UInt8>
     ) -> Bool {
         var line = LineBuffer(storage)
         let isJSON = format == .json
@@ -53,15 +53,21 @@ package struct AccessLogWriter: Sendable {
         }
         // Fields in key order, as the handler sorts them.
         line.field("bytes_in", isJSON) { $0.appendDecimal(exchange.bytesIn) }
-        line.field("bytes_out", isJSON) { $0.appendDecimal(bytesOut) }
+        line.field("bytes_out", isJSON) { $0.appendDecimal(exchange.bytesOut) }
         line.field("client", isJSON) { $0.appendValue(exchange.clientAddress, quoted: isJSON) }
         line.field("complete", isJSON) { $0.append(timing.isComplete ? "true" : "false") }
         line.field("duration_ms", isJSON) { $0.appendMilliseconds(microseconds: Int((timing.seconds * 1e6).rounded())) }
         line.field("method", isJSON) { $0.appendValue(exchange.method, quoted: isJSON) }
         line.field("path", isJSON) { $0.appendValue(exchange.target, quoted: isJSON) }
-        line.field("request_id", isJSON) { $0.appendValue(exchange.requestID, quoted: isJSON) }
+        line.field("request_id", isJSON) { line in
+            switch exchange.requestID {
+            case .given(let text): line.appendValue(text, quoted: isJSON)
+            // Hex digits: nothing to escape.
+            case .made: exchange.requestID.withUTF8 { line.appendQuoted($0, quoted: isJSON) }
+            }
+        }
         line.field("route", isJSON) { $0.appendValue(exchange.route, quoted: isJSON) }
-        line.field("status", isJSON) { $0.appendDecimal(status) }
+        line.field("status", isJSON) { $0.appendDecimal(exchange.status) }
         line.field("user_agent", isJSON) { $0.appendValue(exchange.userAgent, quoted: isJSON) }
         if isJSON { line.append("}") }
         line.append("\n")
@@ -121,6 +127,13 @@ private struct LineBuffer {
     }
 
     /// A string: as it is in text, quoted and escaped as `JSONText.quoted` does in JSON.
+    /// Bytes that need no escaping, quoted in JSON.
+    mutating func appendQuoted(_ bytes: UnsafeBufferPointer<UInt8>, quoted: Bool) {
+        if quoted { append(UInt8(ascii: "\"")) }
+        append(bytes)
+        if quoted { append(UInt8(ascii: "\"")) }
+    }
+
     mutating func appendValue(_ text: String, quoted: Bool) {
         guard quoted else { return append(text) }
         append(UInt8(ascii: "\""))

@@ -10,18 +10,9 @@ package struct RequestObserver: Sendable {
     /// The HTTP access line's fast path, when the logs go to the service's own sink; else `accessLogger` writes it.
     var accessLog: AccessLogWriter? = nil
 
-    /// What is known of a request when its answer is ready.
-    struct Exchange: Sendable {
-        var method: String
-        var route: String
-        var requestID: String
-        var bytesIn: Int
-        var clientAddress: String
-        var userAgent: String
-        /// The request target as sent, cut to `maxLoggedTextBytes`.
-        var target: String
-        var isHead: Bool
-    }
+    /// What is known of a request when its answer is ready (a value carried by the answer, handed back when it has
+    /// left).
+    typealias Exchange = ExchangeRecord
 
     /// Client-controlled text in a log line is cut to this many bytes, so a line stays bounded.
     static let maxLoggedTextBytes = 256
@@ -36,28 +27,33 @@ package struct RequestObserver: Sendable {
             isHead: head?.method == "HEAD")
     }
 
-    /// Adds the request id to `response` and returns it; once its last byte is written (or its connection closed),
-    /// the exchange is counted in the metrics and logged, timed from the request's first byte.
+    /// Adds the request id and the exchange's record to `response` and returns it; once its last byte is written
+    /// (or its connection closed), `exchangeFinished` counts it in the metrics and logs it, timed from the request's
+    /// first byte.
     func finish(_ exchange: Exchange, _ response: HTTPResponse) -> HTTPResponse {
         var response = response
+        var record = exchange
+        record.status = response.status
+        record.bytesOut = exchange.isHead ? 0 : response.bodyCount
         response.requestID = exchange.requestID
-        let (metrics, accessLogger, accessLog, status) = (self.metrics, self.accessLogger, self.accessLog, response.status)
-        let bytesOut = exchange.isHead ? 0 : response.bodyCount
-        response.onWritten = { timing in
-            metrics.recordRequest(method: exchange.method, route: exchange.route, status: status, seconds: timing.seconds)
-            if let accessLog { return accessLog.log(exchange, status: status, bytesOut: bytesOut, timing: timing) }
-            accessLogger.info(
-                "request",
-                metadata: [
-                    "method": .string(exchange.method), "route": .string(exchange.route), "path": .string(exchange.target),
-                    "status": .stringConvertible(status), "bytes_in": .stringConvertible(exchange.bytesIn),
-                    "bytes_out": .stringConvertible(bytesOut),
-                    "duration_ms": .stringConvertible((timing.seconds * 1e6).rounded() / 1e3),
-                    "complete": .stringConvertible(timing.isComplete), "request_id": .string(exchange.requestID),
-                    "client": .string(exchange.clientAddress), "user_agent": .string(exchange.userAgent),
-                ])
-        }
+        response.record = record
         return response
+    }
+
+    /// An answer has left, or its connection closed first.
+    func exchangeFinished(_ record: ExchangeRecord, timing: ExchangeTiming) {
+        metrics.recordRequest(method: record.method, route: record.route, status: record.status, seconds: timing.seconds)
+        if let accessLog { return accessLog.log(record, timing: timing) }
+        accessLogger.info(
+            "request",
+            metadata: [
+                "method": .string(record.method), "route": .string(record.route), "path": .string(record.target),
+                "status": .stringConvertible(record.status), "bytes_in": .stringConvertible(record.bytesIn),
+                "bytes_out": .stringConvertible(record.bytesOut),
+                "duration_ms": .stringConvertible((timing.seconds * 1e6).rounded() / 1e3),
+                "complete": .stringConvertible(timing.isComplete), "request_id": .string(record.requestID.description),
+                "client": .string(record.clientAddress), "user_agent": .string(record.userAgent),
+            ])
     }
 
     /// A gRPC call's end: `tensor_service_grpc_requests_total{method,code}` and an access-log line with
@@ -82,34 +78,23 @@ package struct RequestObserver: Sendable {
     /// A method name as a metrics label: any token is a valid method, so unknown ones share one label rather than
     /// let a client create time series at will.
     static func methodLabel(_ method: String) -> String {
-        ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE"].contains(method) ? method : "other"
+        switch method {
+        case "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE": method
+        default: "other"
+        }
     }
 
     /// The client's `X-Request-Id` when it is a sane token, else a new random one.
-    static func requestID(from head: HTTPRequestHead?) -> String {
+    static func requestID(from head: HTTPRequestHead?) -> RequestID {
         if let given = head?.headers["x-request-id"], !given.isEmpty, given.utf8.count <= 128,
             given.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F })
         {
-            return given
+            return .given(given)
         }
-        // A random prefix per process and a counter: unique across replicas without a system call per request.
         let counter = UInt64(bitPattern: Int64(sequence.wrappingAdd(1, ordering: .relaxed).newValue))
-        return String(unsafeUninitializedCapacity: 32) { text in
-            writeHex(processPrefix, into: UnsafeMutableBufferPointer(rebasing: text[0..<16]))
-            writeHex(counter, into: UnsafeMutableBufferPointer(rebasing: text[16..<32]))
-            return 32
-        }
+        return .made(prefix: processPrefix, counter: counter)
     }
 
     private static let processPrefix = UInt64.random(in: .min ... .max)
     private static let sequence = Atomic<Int>(0)
-
-    /// Sixteen lowercase hex digits, most significant first.
-    private static func writeHex(_ value: UInt64, into digits: UnsafeMutableBufferPointer<UInt8>) {
-        let alphabet: StaticString = "0123456789abcdef"
-        for index in 0..<16 {
-            let nibble = Int(truncatingIfNeeded: value >> UInt64(60 - 4 * index)) & 0xF
-            digits[index] = alphabet.utf8Start[nibble]
-        }
-    }
 }
