@@ -1,3 +1,4 @@
+import Dispatch
 import TensorMemory
 import Testing
 @testable import TensorHTTP
@@ -50,6 +51,39 @@ import Testing
         #expect(request?.reserve(1) == .busy)
         #expect(budget.heldBytes == 30, "a worker may still be using it")
         request = nil
+        #expect(budget.heldBytes == 0)
+    }
+
+    @Test("Reopened for the next request, a share is empty and open again, and what it held was given back")
+    func reopened() {
+        let budget = InflightBudget(limit: 100)
+        let request = RequestBudget(budget: budget)
+        #expect(request.reserve(40) == .granted)
+        request.end()
+        request.reopen()
+        #expect(budget.heldBytes == 0 && request.bytes == 0 && !request.isEnded)
+        #expect(request.grow(to: 30) == .granted)
+        #expect(budget.heldBytes == 30)
+    }
+
+    @Test("Shares taken and given back from many threads at once never pass the budget, and all comes back")
+    func concurrentShares() {
+        let budget = InflightBudget(limit: 1000)
+        let requests = (0..<4).map { _ in RequestBudget(budget: budget) }
+        DispatchQueue.concurrentPerform(iterations: 8) { index in
+            let request = requests[index % 4]
+            for step in 0..<2000 {
+                switch step % 4 {
+                case 0: _ = request.reserve(7)
+                case 1: _ = request.grow(to: 60)
+                case 2: request.release(5)
+                default: #expect(budget.heldBytes <= budget.limit)
+                }
+            }
+        }
+        let held = requests.reduce(0) { $0 + $1.bytes }
+        #expect(budget.heldBytes == held, "every byte held by a request is held in the budget, and no more")
+        for request in requests { request.releaseAll() }
         #expect(budget.heldBytes == 0)
     }
 }

@@ -19,8 +19,7 @@ struct Exchange {
 
     /// Tells the handler how the answer ended, once.
     mutating func reportCompletion(to handler: any HTTPHandler, now: UInt64, isComplete: Bool) {
-        guard let (record, firstByte) = completion else { return }
-        completion = nil
+        guard let (record, firstByte) = completion.take() else { return }
         handler.exchangeFinished(record, timing: ExchangeTiming(firstByte: firstByte, finished: now, isComplete: isComplete))
     }
 }

@@ -102,7 +102,7 @@ extension HTTPConnection {
     private func beginRequest(_ head: HTTPRequestHead) -> Bool {
         exchange.head = head
         // A request without a body holds no budget of its own: nothing to allocate per request for it.
-        exchange.budget = head.framing == .none ? nil : RequestBudget(budget: environment.budget)
+        exchange.budget = head.framing == .none ? nil : takeRequestBudget()
         let action = machine.handle(.headReceived)
         guard action == .none else {
             carryOut(action)
@@ -136,6 +136,14 @@ extension HTTPConnection {
         }
         respond(environment.handler.errorResponse(for: error, head: exchange.head))
         return false
+    }
+
+    /// A share of the in-flight budget for the request: the last request's, when nothing else holds it any more.
+    private func takeRequestBudget() -> RequestBudget {
+        defer { spareBudget = nil }
+        guard isKnownUniquelyReferenced(&spareBudget), let spare = spareBudget else { return RequestBudget(budget: environment.budget) }
+        spare.reopen()
+        return spare
     }
 
     /// The kept body, if the handler and the answer have let go of it (a worker may still hold it for a moment).

@@ -1,20 +1,20 @@
 /// Answers: queued behind their heads, written as the socket takes them, and reported to their callbacks.
 extension HTTPConnection {
     /// An answer from the handler (inline or through the loop).
-    func finishRequest(_ response: HTTPResponse) {
+    func finishRequest(_ response: consuming HTTPResponse) {
         guard !machine.isClosed else { return reportUndelivered(response) }
         respond(response)
     }
 
     /// Queues a final answer; the machine decides whether the connection is kept after it. A HEAD request gets the
     /// head alone, with the Content-Length its GET would have.
-    func respond(_ response: HTTPResponse) {
+    func respond(_ response: consuming HTTPResponse) {
         let now = EventLoop.now()
         let event = ConnectionStateMachine.Event.answerReady(
             now: now, keepAliveAllowed: exchange.head?.wantsKeepAlive ?? false,
             pipelinedInput: machine.isDraining && hasPipelinedInput)
         guard case .writeAnswer(let keepAlive) = machine.handle(event) else { return reportUndelivered(response) }
-        if let record = response.record { exchange.completion = (record, machine.requestStart ?? now) }
+        if let record = response.record.take() { exchange.completion = (record, machine.requestStart ?? now) }
         ResponseHeadWriter.write(
             response, keepAlive: keepAlive, clientMinorVersion: exchange.head?.versionMinor ?? 1, into: &headBytes)
         let head = headBytes
@@ -67,6 +67,7 @@ extension HTTPConnection {
     private func answerWritten() {
         let now = EventLoop.now()
         exchange.budget?.releaseAll()
+        spareBudget = exchange.budget
         exchange.reportCompletion(to: environment.handler, now: now, isComplete: true)
         exchange = Exchange()
         let pipelinedInput = machine.isDraining && hasPipelinedInput

@@ -1,4 +1,5 @@
 import Logging
+import TensorMemory
 
 /// One client connection on one event loop: reads requests, hands them to the handler one at a time, writes
 /// answers in order.
@@ -40,6 +41,9 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
     /// The last request's body when it was small, read into again by the next request once nothing else holds it:
     /// a keep-alive client sending small tensors then costs no allocation per body.
     var reusableBody: ByteBuffer?
+    /// The last request's share of the budget, given back whole: reopened for the next request once nothing else
+    /// holds it (a worker may for a moment), so a keep-alive client's bodies cost no allocation for their budget.
+    var spareBudget: RequestBudget?
     /// How the handler answers, made once in `start` (a closure made per request costs an allocation per request).
     /// It holds the connection, which a worker still computing needs; `close` lets go of it, ending that cycle.
     var answerCallback: (@Sendable (HTTPResponse) -> Void)?
@@ -188,8 +192,8 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
                 flush()
                 continue
             }
-            if let answer = exchange.answerGivenInline {
-                exchange.answerGivenInline = nil
+            // Moved out, not copied: an answer is a few hundred bytes.
+            if let answer = exchange.answerGivenInline.take() {
                 finishRequest(answer)
                 continue
             }
@@ -244,6 +248,7 @@ package final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
         streaming?.body.cancel()
         streaming = nil
         reusableBody = nil
+        spareBudget = nil
         input = InputBuffer(capacity: 0)
         if let registrationID { loop.deregister(registrationID) }
         Syscall.close(descriptor)
