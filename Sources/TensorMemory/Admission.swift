@@ -8,8 +8,31 @@ public enum Admission: Equatable, Sendable {
     case exceedsLimit(Int)
 }
 
-/// Asked before a codec allocates memory for a request's tensor or answer.
-public typealias MemoryAdmission = @Sendable (Int) -> Admission
+/// Asked before a codec allocates memory for a request's tensor or answer: `admit(bytes)`.
+///
+/// A value holding the request's share of the budget, not a closure: a closure capturing the share would be
+/// allocated each time a request asks for it, and a request asks on every tensor it decodes or answers.
+public struct MemoryAdmission: Sendable {
+    private let budget: RequestBudget?
+    private let decide: (@Sendable (Int) -> Admission)?
+
+    /// Reservations from `budget`; anything is admitted when it is nil (a request without a body's budget).
+    package init(budget: RequestBudget?) {
+        self.budget = budget
+        decide = nil
+    }
+
+    /// Any other rule (tests, benchmarks).
+    public init(_ decide: @escaping @Sendable (Int) -> Admission) {
+        budget = nil
+        self.decide = decide
+    }
+
+    public func callAsFunction(_ bytes: Int) -> Admission {
+        if let budget { return budget.reserve(bytes) }
+        return decide?(bytes) ?? .granted
+    }
+}
 
 /// Admits anything: for callers without a budget (tests, benchmarks).
-public let admitAnything: MemoryAdmission = { _ in .granted }
+public let admitAnything = MemoryAdmission(budget: nil)

@@ -49,7 +49,7 @@ package final class RequestBudget: Sendable {
 
     /// What the codecs ask before allocating for this request: a reservation from its share of the in-flight
     /// budget, so the budget bounds the memory a request holds at its peak, not just its body.
-    package var admission: MemoryAdmission { { [self] bytes in reserve(bytes) } }
+    package var admission: MemoryAdmission { MemoryAdmission(budget: self) }
 
     /// Raises what is held to at least `total` bytes (a body's size so far).
     package func grow(to total: Int) -> Admission {

@@ -54,26 +54,26 @@ import TensorKernels
         return writer.bytes
     }
 
-    private func decode(_ bytes: [UInt8], admit: @escaping MemoryAdmission = admitAnything) throws(CodecError) -> KServeGRPCInferRequest.Decoded {
+    private func decode(_ bytes: [UInt8], admit: MemoryAdmission = admitAnything) throws(CodecError) -> KServeGRPCInferRequest.Decoded {
         try bytes.withUnsafeBytes { raw in Result { () throws(CodecError) in try KServeGRPCInferRequest.decode(raw, admit: admit) } }.get()
     }
 
     @Test("Typed contents are admitted at their size before the array is made; a refusal says why")
     func typedContentsAdmitted() throws {
         let asked = Mutex<[Int]>([])
-        _ = try decode(request(shape: [3], fp32: [-1, 0.5, 2])) { bytes in
+        _ = try decode(request(shape: [3], fp32: [-1, 0.5, 2]), admit: MemoryAdmission { bytes in
             asked.withLock { $0.append(bytes) }
             return .granted
-        }
+        })
         #expect(asked.withLock { $0 } == [12])
         do {
-            _ = try decode(request(shape: [3], fp32: [-1, 0.5, 2])) { _ in .exceedsLimit(8) }
+            _ = try decode(request(shape: [3], fp32: [-1, 0.5, 2]), admit: MemoryAdmission { _ in .exceedsLimit(8) })
             Issue.record("admitted past the limit")
         } catch {
             #expect(error.kind == .exceedsBudget, "\(error.detail)")
         }
         // Raw contents stay in the message: nothing is asked.
-        _ = try decode(request()) { _ in .busy }
+        _ = try decode(request(), admit: MemoryAdmission { _ in .busy })
     }
 
     @Test("raw_input_contents stays a range of the message; id, slope and the output are read")

@@ -46,10 +46,10 @@ private final class Memory {
         let fortran: [Double] = [1, 4, 2, 5, 3, 6]
         var tensor = TensorBuffer(dtype: .float64, shape: [2, 3], isFortranOrder: true, storage: .array(Self.bytes(fortran)))
         var refused = tensor
-        #expect(throws: CodecError.self) { try refused.makeLittleEndianCOrder(admit: { _ in .busy }) }
+        #expect(throws: CodecError.self) { try refused.makeLittleEndianCOrder(admit: MemoryAdmission { _ in .busy }) }
         #expect(refused.isFortranOrder)
         let asked = Mutex<[Int]>([])
-        try tensor.makeLittleEndianCOrder(admit: { bytes in asked.withLock { $0.append(bytes) }; return .granted })
+        try tensor.makeLittleEndianCOrder(admit: MemoryAdmission { bytes in asked.withLock { $0.append(bytes) }; return .granted })
         #expect(asked.withLock { $0 } == [48])
         #expect(!tensor.isFortranOrder && Self.elements(tensor, as: Double.self) == [1, 2, 3, 4, 5, 6])
     }

@@ -5,7 +5,7 @@ extension TensorBuffer {
     /// Decodes a JSON tensor document into an array of its own; `admit` is asked for its bytes first, and a large one
     /// is read in pieces on `parallel`. Returns the document's `negative_slope` too, if it had one.
     public static func decodingJSON(
-        _ text: UnsafeRawBufferPointer, dataKeys: [String] = ["data"], admit: @escaping MemoryAdmission = admitAnything,
+        _ text: UnsafeRawBufferPointer, dataKeys: [String] = ["data"], admit: MemoryAdmission = admitAnything,
         parallel: ParallelPieces = .serial
     ) throws(CodecError) -> (tensor: TensorBuffer, negativeSlope: Double?, dataKey: String) {
         let document = try JSONTensorReader.read(text, dataKeys: dataKeys, admit: admit, parallel: parallel)

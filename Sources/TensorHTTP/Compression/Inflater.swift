@@ -16,7 +16,7 @@ package enum InflateError: Error, Equatable, Sendable {
 package enum Inflater {
     /// `admit` is asked for each growth of the output before it is allocated (a refusal: `.overBudget`).
     package static func inflate(
-        _ input: UnsafeRawBufferPointer, coding: ContentCoding, limit: Int, admit: @escaping MemoryAdmission = admitAnything
+        _ input: UnsafeRawBufferPointer, coding: ContentCoding, limit: Int, admit: MemoryAdmission = admitAnything
     ) throws(InflateError) -> ByteBuffer {
         // A second attempt (raw deflate after the zlib wrapper was refused) reuses what the first reserved: its buffer
         // is gone by then.
@@ -90,7 +90,7 @@ private final class AttemptReservation {
     private var reserved = 0
     private var inUse = 0
 
-    init(admit: @escaping MemoryAdmission) { ask = admit }
+    init(admit: MemoryAdmission) { ask = admit }
 
     func beginAttempt() { inUse = 0 }
 

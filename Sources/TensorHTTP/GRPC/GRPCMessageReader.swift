@@ -84,7 +84,7 @@ package struct GRPCMessageReader {
         do {
             let inflated = try Inflater.inflate(
                 UnsafeRawBufferPointer(buffer.bytes), coding: encoding, limit: maxMessageBytes,
-                admit: reservation?.admission ?? admitAnything)
+                admit: MemoryAdmission(budget: reservation))
             return GRPCMessage(buffer: inflated, budget: reservation)
         } catch {
             switch error {

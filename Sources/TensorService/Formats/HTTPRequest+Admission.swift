@@ -3,9 +3,9 @@ import TensorMemory
 
 extension HTTPRequest {
     /// What the codecs ask before allocating for this request: its budget, or anything when it has none.
-    var admission: MemoryAdmission { budget?.admission ?? admitAnything }
+    var admission: MemoryAdmission { MemoryAdmission(budget: budget) }
 }
 
 extension GRPCMessage {
-    var admission: MemoryAdmission { budget?.admission ?? admitAnything }
+    var admission: MemoryAdmission { MemoryAdmission(budget: budget) }
 }

@@ -17,7 +17,7 @@ enum RequestCoding {
     /// The body as sent, or inflated: 413 past `limit`, 400 when corrupt, 503 when the in-flight budget cannot
     /// hold the inflated bytes.
     static func inflate(
-        _ body: ByteBuffer, coding: ContentCoding?, limit: Int, admit: @escaping MemoryAdmission
+        _ body: ByteBuffer, coding: ContentCoding?, limit: Int, admit: MemoryAdmission
     ) throws -> ByteBuffer {
         guard let coding else { return body }
         do {

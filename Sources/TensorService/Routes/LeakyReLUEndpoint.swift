@@ -49,7 +49,7 @@ package enum LeakyReLUEndpoint {
 
     /// The body's tensor, read in place for raw and `.npy`; a JSON body may also carry `negative_slope`.
     static func decode(
-        _ body: ByteBuffer, format: TensorFormat, headers: HTTPHeaders, admit: @escaping MemoryAdmission,
+        _ body: ByteBuffer, format: TensorFormat, headers: HTTPHeaders, admit: MemoryAdmission,
         parallel: ParallelPieces = .serial
     ) throws(CodecError) -> (TensorBuffer, bodySlope: Double?) {
         switch format {

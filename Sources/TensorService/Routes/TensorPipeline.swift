@@ -14,13 +14,13 @@ struct TensorPipeline: Sendable {
         var slope: Double
         /// For a JSON answer: its text around the data, so that an answer the budget cannot hold whole is streamed.
         var streamedJSON: StreamedJSON? = nil
-        var encode: (inout TensorBuffer, @escaping MemoryAdmission, ParallelPieces) throws -> HTTPResponse
+        var encode: (inout TensorBuffer, MemoryAdmission, ParallelPieces) throws -> HTTPResponse
     }
 
     /// Reads the inflated body; `admit` is asked before the decoder allocates, and a large JSON document may be read
     /// (and its answer written) in pieces on `parallel`, the worker pool.
     typealias Decode = @Sendable (
-        _ body: ByteBuffer, _ head: HTTPRequestHead, _ admit: @escaping MemoryAdmission, _ parallel: ParallelPieces
+        _ body: ByteBuffer, _ head: HTTPRequestHead, _ admit: MemoryAdmission, _ parallel: ParallelPieces
     ) throws -> Decoded
 
     /// The request body's `Content-Encoding` (nil: identity) and the answer's, from `Accept-Encoding`.
