@@ -69,5 +69,13 @@ public enum TensorShape {
     }
 
     /// The canonical header form: `2,3`, and the empty string for a 0-d tensor.
-    public static func headerValue(_ shape: [Int]) -> String { shape.map(String.init).joined(separator: ",") }
+    public static func headerValue(_ shape: [Int]) -> String {
+        // Appended in place: a short shape's text stays in the string's inline storage, with no array made first.
+        var text = ""
+        for (index, extent) in shape.enumerated() {
+            if index > 0 { text += "," }
+            text += String(extent)
+        }
+        return text
+    }
 }

@@ -48,8 +48,13 @@ package struct HTTPResponse: Sendable {
     package var record: ExchangeRecord?
 
     package init(status: Int, headers: [(String, String)] = [], body: [BodySegment] = []) {
+        self.init(status: status, fields: headers.map { (name: $0.0, value: $0.1) }, body: body)
+    }
+
+    /// The fields as they are stored (no second array made from a first).
+    package init(status: Int, fields: [(name: String, value: String)], body: [BodySegment]) {
         self.status = status
-        self.headers = headers.map { (name: $0.0, value: $0.1) }
+        self.headers = fields
         self.body = body
     }
 

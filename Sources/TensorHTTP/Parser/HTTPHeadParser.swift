@@ -121,7 +121,20 @@ package enum HTTPHeadParser {
         guard value.allSatisfy({ bytes[$0] == 0x09 || (bytes[$0] >= 0x20 && bytes[$0] != 0x7F) }) else {
             throw .malformedHeader("field \"\(string(bytes, name))\" has a control character")
         }
-        return (string(bytes, name, lowercasingASCII: true), string(bytes, value))
+        return (string(bytes, name, lowercasingASCII: true), commonValue(bytes, value) ?? string(bytes, value))
+    }
+
+    /// Field values past a `String`'s 15 inline bytes that nearly every tensor request sends: shared, so a request
+    /// sending them makes no string of its own for them.
+    private static let commonValues = [
+        "application/octet-stream", "application/json", "application/x-npy", "application/grpc",
+        "application/problem+json",
+    ]
+
+    private static func commonValue(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> String? {
+        guard range.count > 15 else { return nil }
+        let value = UnsafeRawBufferPointer(rebasing: bytes[range])
+        return commonValues.first { $0.utf8.elementsEqual(value) }
     }
 
     /// The bytes in `range` as a string; invalid UTF-8 (obs-text) is repaired, as `String(decoding:)` does.

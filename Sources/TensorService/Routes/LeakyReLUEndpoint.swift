@@ -24,14 +24,11 @@ package enum LeakyReLUEndpoint {
             requestCoding: requestCoding, answerCoding: AcceptEncoding.preferredCoding(head.headers["accept-encoding"])
         ) { body, head, admit, parallel in
             let (tensor, bodySlope) = try decode(body, format: requestFormat, headers: head.headers, admit: admit, parallel: parallel)
-            let vary = ("Vary", "Accept, Accept-Encoding")
             return TensorPipeline.Decoded(
                 tensor: tensor, slope: try resolveSlope(query: querySlope, body: bodySlope),
                 streamedJSON: answerFormat == .json ? StreamedJSON(fields: [("Content-Type", answerFormat.mediaType), vary]) : nil
             ) { tensor, admit, parallel in
-                var response = try answer(&tensor, in: answerFormat, admit: admit, parallel: parallel)
-                response.headers.append((name: vary.0, value: vary.1))
-                return response
+                try answer(&tensor, in: answerFormat, admit: admit, parallel: parallel, extraField: vary)
             }
         }
     }
@@ -63,26 +60,31 @@ package enum LeakyReLUEndpoint {
         }
     }
 
-    /// The computed tensor in `format`; `admit` is asked for a JSON answer's bytes or a reordering copy.
+    /// The answer varies with these request fields (format and coding negotiation).
+    static let vary = ("Vary", "Accept, Accept-Encoding")
+
+    /// The computed tensor in `format`; `admit` is asked for a JSON answer's bytes or a reordering copy. `extraField`
+    /// goes in the same field list (one array per answer).
     static func answer(
-        _ tensor: inout TensorBuffer, in format: TensorFormat, admit: MemoryAdmission, parallel: ParallelPieces = .serial
+        _ tensor: inout TensorBuffer, in format: TensorFormat, admit: MemoryAdmission, parallel: ParallelPieces = .serial,
+        extraField: (String, String)? = nil
     ) throws(CodecError) -> HTTPResponse {
+        var fields: [(name: String, value: String)] = [(name: "Content-Type", value: format.mediaType)]
+        fields.reserveCapacity(4)
+        let body: [BodySegment]
         switch format {
         case .npy:
-            let header = try tensor.npyHeader()
-            return HTTPResponse(status: 200, headers: [("Content-Type", format.mediaType)], body: [.bytes(header), tensor.bodySegment])
+            body = [.bytes(try tensor.npyHeader()), tensor.bodySegment]
         case .octetStream:
             try tensor.makeLittleEndianCOrder(admit: admit)
-            return HTTPResponse(
-                status: 200,
-                headers: [
-                    ("Content-Type", format.mediaType), ("X-Tensor-Dtype", tensor.dtype.rawValue),
-                    ("X-Tensor-Shape", tensor.octetShapeHeader),
-                ],
-                body: [tensor.bodySegment])
+            fields.append((name: "X-Tensor-Dtype", value: tensor.dtype.rawValue))
+            fields.append((name: "X-Tensor-Shape", value: tensor.octetShapeHeader))
+            body = [tensor.bodySegment]
         case .json:
-            return HTTPResponse(status: 200, contentType: format.mediaType, body: try tensor.jsonDocument(admit: admit, parallel: parallel))
+            body = [.bytes(try tensor.jsonDocument(admit: admit, parallel: parallel))]
         }
+        if let (name, value) = extraField { fields.append((name: name, value: value)) }
+        return HTTPResponse(status: 200, fields: fields, body: body)
     }
 
     static func querySlope(_ head: HTTPRequestHead) throws(ServiceError) -> Double? {
