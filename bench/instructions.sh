@@ -4,6 +4,7 @@
 # ±20 %). Default flags (the access log on, into a file), one keep-alive connection, one worker: the difference of a
 # short and a long run, divided by the requests between them, so startup and shutdown cancel out.
 #   bench/instructions.sh [BINARY...]   (default: the release build; give two to compare, e.g. an older build)
+# FLAGS adds server flags (FLAGS="--log-level warning": the same without the access log).
 # Needs valgrind (apt-get install valgrind) and python3. Valgrind cannot read the binary's DWARF 5 debug info, so it
 # runs a copy with the debug sections stripped (symbols kept, for callgrind_annotate).
 set -euo pipefail
@@ -19,7 +20,7 @@ trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
 
 # count BINARY KIND N: total instructions of a server run that answers N requests of KIND.
 count() {
-    valgrind --tool=callgrind --callgrind-out-file="$work/cg" "$1" --host 127.0.0.1 --port 0 --workers 1 \
+    valgrind --tool=callgrind --callgrind-out-file="$work/cg" "$1" --host 127.0.0.1 --port 0 --workers 1 ${FLAGS:-} \
         >"$work/out" 2>"$work/log" &
     server=$!
     for _ in $(seq 600); do

@@ -10,41 +10,65 @@ package enum ResponseHeadWriter {
         return bytes
     }
 
-    /// Serializes the head into `bytes`, replacing what it held. Appends straight into one byte array: this runs
-    /// for every answer, and building a `String` first costs a second buffer and a copy. A connection passes the
-    /// array of its previous answer: once that has been written (nothing else holds it), its storage is reused.
+    /// Serializes the head into `bytes`, replacing what it held. A connection passes the array of its previous
+    /// answer: once that has been written (nothing else holds it), its storage is reused. What never changes (the
+    /// status lines, field names, `Server`, this second's `Date` field) is bytes made once and copied in whole: this
+    /// runs for every answer, and appending a `String`'s UTF-8 view goes a byte at a time.
     package static func write(_ response: HTTPResponse, keepAlive: Bool, clientMinorVersion: Int, into bytes: inout [UInt8]) {
         bytes.removeAll(keepingCapacity: true)
         bytes.reserveCapacity(256)
-        bytes.append(contentsOf: "HTTP/1.1 ".utf8)
-        appendDecimal(response.status, to: &bytes)
-        bytes.append(0x20)
-        bytes.append(contentsOf: HTTPStatus.reason(response.status).utf8)
-        bytes.append(contentsOf: "\r\n".utf8)
-        for (name, value) in response.headers { appendField(name, value, to: &bytes) }
+        if response.status >= 100 && response.status < statusLines.count {
+            bytes.append(contentsOf: statusLines[response.status])
+        } else {
+            bytes.append(contentsOf: statusLine(response.status))
+        }
+        for (name, value) in response.headers {
+            appendText(name, to: &bytes)
+            bytes.append(contentsOf: separator)
+            appendText(value, to: &bytes)
+            bytes.append(contentsOf: crlf)
+        }
         if let requestID = response.requestID {
-            bytes.append(contentsOf: "X-Request-Id: ".utf8)
+            bytes.append(contentsOf: requestIDName)
             requestID.withUTF8 { bytes.append(contentsOf: $0) }
-            bytes.append(contentsOf: "\r\n".utf8)
+            bytes.append(contentsOf: crlf)
         }
-        bytes.append(contentsOf: "Content-Length: ".utf8)
+        bytes.append(contentsOf: contentLengthName)
         appendDecimal(response.bodyCount, to: &bytes)
-        bytes.append(contentsOf: "\r\n".utf8)
-        appendField("Date", HTTPDate.now(), to: &bytes)
-        bytes.append(contentsOf: "Server: tensor-service\r\n".utf8)
+        bytes.append(contentsOf: crlf)
+        bytes.append(contentsOf: HTTPDate.field())
+        bytes.append(contentsOf: serverField)
         if !keepAlive {
-            bytes.append(contentsOf: "Connection: close\r\n".utf8)
+            bytes.append(contentsOf: closeField)
         } else if clientMinorVersion == 0 {
-            bytes.append(contentsOf: "Connection: keep-alive\r\n".utf8)
+            bytes.append(contentsOf: keepAliveField)
         }
-        bytes.append(contentsOf: "\r\n".utf8)
+        bytes.append(contentsOf: crlf)
     }
 
-    private static func appendField(_ name: String, _ value: String, to bytes: inout [UInt8]) {
-        bytes.append(contentsOf: name.utf8)
-        bytes.append(contentsOf: ": ".utf8)
-        bytes.append(contentsOf: value.utf8)
-        bytes.append(contentsOf: "\r\n".utf8)
+    private static let crlf: [UInt8] = [0x0D, 0x0A]
+    private static let separator = Array(": ".utf8)
+    private static let requestIDName = Array("X-Request-Id: ".utf8)
+    private static let contentLengthName = Array("Content-Length: ".utf8)
+    private static let serverField = Array("Server: tensor-service\r\n".utf8)
+    private static let closeField = Array("Connection: close\r\n".utf8)
+    private static let keepAliveField = Array("Connection: keep-alive\r\n".utf8)
+    /// `HTTP/1.1 <status> <reason>\r\n` for every status below 600, made once.
+    private static let statusLines: [[UInt8]] = (0..<600).map(statusLine)
+
+    private static func statusLine(_ status: Int) -> [UInt8] {
+        var line = Array("HTTP/1.1 ".utf8)
+        appendDecimal(status, to: &line)
+        line.append(0x20)
+        line.append(contentsOf: HTTPStatus.reason(status).utf8)
+        line.append(contentsOf: crlf)
+        return line
+    }
+
+    /// A string's bytes in one copy.
+    private static func appendText(_ text: String, to bytes: inout [UInt8]) {
+        var text = text
+        text.withUTF8 { bytes.append(contentsOf: $0) }
     }
 
     private static func appendDecimal(_ value: Int, to bytes: inout [UInt8]) {
@@ -64,15 +88,21 @@ package enum ResponseHeadWriter {
 
 /// The IMF-fixdate for Date headers, formatted at most once a second.
 package enum HTTPDate {
-    private static let cache = Locked<(second: Int, text: String)>((-1, ""))
+    private static let cache = Locked<(second: Int, text: String, field: [UInt8])>((-1, "", []))
 
-    package static func now() -> String {
+    package static func now() -> String { current().text }
+
+    /// `Date: <now>\r\n` as bytes, for HTTP/1.1 heads.
+    static func field() -> [UInt8] { current().field }
+
+    private static func current() -> (second: Int, text: String, field: [UInt8]) {
         let second = Syscall.wallClock().tv_sec
         return cache.withLock { cached in
             if cached.second != second {
-                cached = (second, format(second))
+                let text = format(second)
+                cached = (second, text, Array("Date: \(text)\r\n".utf8))
             }
-            return cached.text
+            return cached
         }
     }
 

@@ -96,7 +96,7 @@ private struct LineBuffer {
     }
 
     mutating func append(_ text: StaticString) {
-        text.withUTF8Buffer { for byte in $0 { append(byte) } }
+        text.withUTF8Buffer { append($0) }
     }
 
     mutating func append(_ text: String) {
@@ -163,12 +163,18 @@ private struct LineBuffer {
     private static func hexDigit(_ value: UInt8) -> UInt8 { value < 10 ? 0x30 + value : 0x61 + value - 10 }
 
     mutating func appendDecimal(_ value: Int) {
-        if value < 0 {
-            append(UInt8(ascii: "-"))
-            return appendDecimal(-value)
+        if value < 0 { append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        // Written from the last digit into a small buffer on the stack, then copied once.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var start = digits.count
+            repeat {
+                start -= 1
+                digits[start] = UInt8(truncatingIfNeeded: 0x30 + magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            append(UnsafeBufferPointer(rebasing: digits[start...]))
         }
-        if value >= 10 { appendDecimal(value / 10) }
-        append(UInt8(truncatingIfNeeded: 0x30 + value % 10))
     }
 
     /// Milliseconds with up to three decimals, as Swift describes the `Double` of `microseconds / 1000`: `147.874`,
@@ -194,8 +200,7 @@ private struct LineBuffer {
     /// `2026-12-07T15:30:00.123Z`, as `LogTimestamp.now()`.
     mutating func appendTimestamp() {
         let now = Syscall.wallClock()
-        let prefix = LogTimestamp.prefix(second: now.tv_sec)
-        for byte in prefix { append(byte) }
+        LogTimestamp.prefix(second: now.tv_sec).withUnsafeBufferPointer { append($0) }
         append(UInt8(ascii: "."))
         let milliseconds = now.tv_nsec / 1_000_000
         append(UInt8(truncatingIfNeeded: 0x30 + milliseconds / 100))

@@ -73,7 +73,8 @@ package final class LogSink: @unchecked Sendable {
             return
         }
         let wasEmpty = pending.isEmpty
-        pending.append(contentsOf: line)
+        // As typed bytes: the array then copies them in one go rather than element by element.
+        line.withMemoryRebound(to: UInt8.self) { pending.append(contentsOf: $0) }
         // Wake the writer to start a batch, or to write a full one now; in between it is waiting for the interval
         // and needs no signal, so a busy server wakes it a few times a second.
         let mustWake = wasEmpty || (pending.count >= batchBytes && pending.count - line.count < batchBytes)
