@@ -56,7 +56,8 @@ grpc)
     # The gRPC message framing with what it uses: buffers, the budget, zlib for compressed messages.
     sources=$(ls Sources/TensorHTTP/GRPC/GRPCMessageReader.swift Sources/TensorHTTP/GRPC/GRPCMessage.swift \
         Sources/TensorHTTP/GRPC/GRPCStatus.swift Sources/TensorHTTP/Buffers/ByteBuffer.swift Sources/TensorHTTP/Buffers/BufferPool.swift \
-        Sources/TensorHTTP/Compression/*.swift Sources/TensorHTTP/HTTPResponse.swift Sources/TensorHTTP/ExchangeTiming.swift)
+        Sources/TensorHTTP/Compression/*.swift Sources/TensorHTTP/HTTPResponse.swift Sources/TensorHTTP/ExchangeTiming.swift \
+        Sources/TensorHTTP/ExchangeRecord.swift Sources/TensorHTTP/RequestID.swift)
     harness=Tests/Fuzz/Harness/FuzzGRPCFraming.swift
     swift_flags+=(-Xcc -fmodule-map-file=Sources/CZlib/module.modulemap)
     c_sources=""

@@ -74,7 +74,7 @@ import TensorTestSupport
             (#"{"data": [01]}"#, .malformed("malformed JSON at byte 11: expected ',' or ']' in data, found '1'")),
             (#"{"data": [1]"#, .malformed("malformed JSON at byte 12: expected ',' or '}', found the end of the body")),
             (#"{"data": [1]} x"#, .malformed("malformed JSON at byte 14: unexpected 'x' after the object")),
-            ("", .malformed("malformed JSON at byte 0: expected '{' to open an object, found the end of the body")),
+            ("", .malformed("malformed JSON at byte 0: expected '{' to open a JSON object, found the end of the body")),
             (#"{"dtype": "float32"}"#, .malformed("the body has no \"data\" field")),
             (#"{"data": [1, 2], "shape": [3]}"#, .malformed("shape [3] holds 3 elements but data has 2")),
             (#"{"data": [1], "dtype": "int8"}"#, CodecError(.notFloatingPoint, "dtype int8 is not floating point: leaky_relu_ is defined for float16, bfloat16, float32 and float64 only")),

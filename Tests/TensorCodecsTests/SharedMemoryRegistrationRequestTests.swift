@@ -32,7 +32,7 @@ import Testing
             (#"{"key": "/a", "byte_size": 4} trailing"#, "nothing may follow"),
             (#"["key"]"#, "'{'"),
             (#"{"key": "/a" "byte_size": 4}"#, "','"),
-            (#"{"key": "/a", "/secret-name" 4}"#, "':' after a member name"),
+            (#"{"key": "/a", "/secret-name" 4}"#, "':' after a member name in the register request"),
         ]
         for (text, expected) in cases {
             do {

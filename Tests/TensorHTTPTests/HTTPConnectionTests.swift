@@ -193,6 +193,23 @@ import Testing
         #expect(harness.waitUntilClosed())
     }
 
+    @Test("A request a worker still holds keeps its own budget share; shares nothing else holds are reused")
+    func budgetShareHeldByAWorker() throws {
+        let harness = try ConnectionHarness()
+        let client = harness.client
+        #expect(try client.request("POST", "/held", body: Array("held".utf8)).bodyText == "held")
+        #expect(try client.request("POST", "/elsewhere", body: Array("next".utf8)).bodyText == "worker: next")
+        harness.handler.heldRequest.withLock { $0 = nil }
+        for index in 0..<3 {
+            #expect(try client.request("POST", "/elsewhere", body: Array("\(index)".utf8)).bodyText == "worker: \(index)")
+        }
+        let shares = harness.handler.budgetShares.withLock { $0 }
+        #expect(shares.count == 5)
+        #expect(shares[1] != shares[0], "the share a worker still holds is not reopened for the next request")
+        #expect(shares[2...].allSatisfy { $0 == shares[1] }, "a share nothing else holds serves the next request")
+        #expect(harness.waitUntil { harness.budget.heldBytes == 0 })
+    }
+
     @Test("Draining closes an idle connection and answers a request in flight before closing")
     func drain() throws {
         let idle = try ConnectionHarness()
@@ -213,6 +230,10 @@ import Testing
 /// A handler with a few behaviours the connection tests need, reachable by path.
 private final class EchoHandler: HTTPHandler, PreparedExchange {
     let largeAnswersGiven = Atomic<Int>(0)
+    /// A request kept after its answer, as a worker finishing late keeps it.
+    let heldRequest = Mutex<HTTPRequest?>(nil)
+    /// The budget share of every request with a body, in order.
+    let budgetShares = Mutex<[ObjectIdentifier]>([])
 
     func prepare(_ head: HTTPRequestHead) -> HeadDecision {
         head.path == "/refused" ? .answer(HTTPResponse(status: 403, contentType: "text/plain", body: Array("no".utf8))) : .proceed(self)
@@ -221,7 +242,11 @@ private final class EchoHandler: HTTPHandler, PreparedExchange {
     func handle(_ request: consuming HTTPRequest, respond: @escaping @Sendable (HTTPResponse) -> Void) {
         let head = request.head
         let body = request.body.array
+        if let share = request.budget { budgetShares.withLock { $0.append(ObjectIdentifier(share)) } }
         switch head.path {
+        case "/held":
+            heldRequest.withLock { $0 = copy request }
+            respond(HTTPResponse(status: 200, contentType: "text/plain", body: body))
         case "/missing":
             respond(HTTPResponse(status: 404, contentType: "text/plain", body: Array("not found".utf8)))
         case "/elsewhere":

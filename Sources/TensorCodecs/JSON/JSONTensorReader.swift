@@ -38,7 +38,7 @@ public enum JSONTensorReader {
         var dataKey = dataKeys[0]
         var seen: Set<String> = []
 
-        try scanner.forEachMember { key, keyOffset, scanner throws(CodecError) in
+        try scanner.forEachMember(.init(opening: "a JSON object", namesMembers: true)) { key, keyOffset, scanner throws(CodecError) in
             let isData = dataKeys.contains(key)
             if isData || otherMembers.contains(key) {
                 guard seen.insert(isData ? "data" : key).inserted else {

@@ -11,7 +11,9 @@ public struct SharedMemoryRegistrationRequest: Equatable, Sendable {
         var key: String?
         var offset: Int?
         var byteSize: Int?
-        try scanner.forEachMember { name, _, scanner throws(CodecError) in
+        // Its errors never name a member: a client's field name could be a key.
+        let wording = JSONScanner.Wording(opening: "the register request", context: " in the register request")
+        try scanner.forEachMember(wording) { name, _, scanner throws(CodecError) in
             switch name {
             case "key":
                 guard scanner.current == UInt8(ascii: "\"") else { throw .malformed("key is not a string") }

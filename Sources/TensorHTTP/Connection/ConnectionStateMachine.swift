@@ -3,8 +3,9 @@
 ///
 /// No I/O here, so keep-alive, lingering, timeout and drain rules are tested on a fake clock without sockets. Whether
 /// a connection is kept after an answer, lingers or closes, which timer is armed, and what a drain does are decided
-/// here only; the connection carries the actions out. It closes on its own only when the peer or the socket ends it
-/// (end of stream, reset, a failed read or write), and tells the machine so (`closed`), which is final.
+/// here only; the connection carries the actions out. It closes on its own only when something outside the rules
+/// ends the connection (the peer's end of stream or reset, a failed read, write, TLS handshake or registration, a
+/// streamed answer that failed), and tells the machine so (`closed`), which is final.
 /// Times are monotonic nanoseconds.
 package struct ConnectionStateMachine: Equatable, Sendable {
     package enum Phase: Equatable, Sendable {

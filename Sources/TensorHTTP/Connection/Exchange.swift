@@ -1,7 +1,7 @@
 import TensorMemory
 
 /// What one HTTP/1.1 request carries through its connection, from its head to its answer's last byte; a new value
-/// begins with each request (`HTTPConnection.endExchange`).
+/// begins once the answer has left (`HTTPConnection.answerWritten`) or the connection closed.
 struct Exchange {
     /// The request's head, once parsed (or the head of a request refused before it was whole).
     var head: HTTPRequestHead?

@@ -1,4 +1,5 @@
-/// Answers: queued behind their heads, written as the socket takes them, and reported to their callbacks.
+/// Answers: queued behind their heads, written as the socket takes them, and reported to the handler
+/// (`HTTPHandler.exchangeFinished`) once they have left.
 extension HTTPConnection {
     /// An answer from the handler (inline or through the loop).
     func finishRequest(_ response: consuming HTTPResponse) {
@@ -66,8 +67,10 @@ extension HTTPConnection {
     /// begins with a new exchange.
     private func answerWritten() {
         let now = EventLoop.now()
-        exchange.budget?.releaseAll()
-        spareBudget = exchange.budget
+        if let budget = exchange.budget {
+            budget.releaseAll()
+            spareBudget = budget
+        }
         exchange.reportCompletion(to: environment.handler, now: now, isComplete: true)
         exchange = Exchange()
         let pipelinedInput = machine.isDraining && hasPipelinedInput

@@ -43,7 +43,8 @@ final class HTTP2Stream {
     var streamedBytesLeft = 0
     /// A piece of `streamedBody` is being made.
     var isProducingPiece = false
-    /// For the access log and metrics; called when the stream closes.
+    /// The answer's record for the access log and metrics, handed to `HTTPHandler.exchangeFinished` when the stream
+    /// closes.
     var record: ExchangeRecord?
 
     enum Role {

@@ -35,8 +35,10 @@ package struct HTTPRequestDecoder {
     package private(set) var refusedHead: HTTPRequestHead?
 
     /// The last head's fields, shared with that head: once its request is over nothing else holds them, and the next
-    /// head is parsed into their storage (a keep-alive client then costs no allocation for its fields).
+    /// head is parsed into their storage (a keep-alive client then costs no allocation for its fields). Kept only
+    /// from heads of at most `maxRecycledHeadBytes`, so an idle connection holds little.
     private var recycledFields = HTTPHeaders(reservingCapacity: 8)
+    private static let maxRecycledHeadBytes = 1024
 
     /// The peer's address, stamped on every head this decoder delivers (and on a refused one).
     package let clientAddress: String
@@ -70,7 +72,7 @@ package struct HTTPRequestDecoder {
                 throw .bodyTooLarge(limit: limit)
             }
             head.clientAddress = clientAddress
-            recycledFields = head.headers
+            if length <= Self.maxRecycledHeadBytes { recycledFields = head.headers }
             input.consume(length)
             state = .headDelivered(head)
             return .head(head)

@@ -5,6 +5,14 @@ extension Syscall {
     /// A peer that closes while we write must fail that write (EPIPE), not end the process.
     package static func ignoreBrokenPipe() { signal(SIGPIPE, SIG_IGN) }
 
+    /// User and system CPU seconds the process has used, or nil when the kernel would not say.
+    package static func processCPUSeconds() -> Double? {
+        var usage = rusage()
+        guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0 else { return nil }
+        func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+    }
+
     /// The unit of the CPU times in /proc (USER_HZ).
     package static var clockTicksPerSecond: Int { Int(sysconf(Int32(_SC_CLK_TCK))) }
 

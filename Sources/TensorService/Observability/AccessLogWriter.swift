@@ -126,7 +126,6 @@ private struct LineBuffer {
         value(&self)
     }
 
-    /// A string: as it is in text, quoted and escaped as `JSONText.quoted` does in JSON.
     /// Bytes that need no escaping, quoted in JSON.
     mutating func appendQuoted(_ bytes: UnsafeBufferPointer<UInt8>, quoted: Bool) {
         if quoted { append(UInt8(ascii: "\"")) }
@@ -134,6 +133,7 @@ private struct LineBuffer {
         if quoted { append(UInt8(ascii: "\"")) }
     }
 
+    /// A string: as it is in text, quoted and escaped as `JSONText.quoted` does in JSON.
     mutating func appendValue(_ text: String, quoted: Bool) {
         guard quoted else { return append(text) }
         append(UInt8(ascii: "\""))

@@ -45,11 +45,9 @@ final class ProcessMetrics: Sendable {
             // The listing itself holds one descriptor open while it runs.
             openDescriptors.set(Double(max(0, descriptors.count - 1)))
         }
-        var limit = rlimit()
-        if getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 { maxDescriptors.set(Double(limit.rlim_cur)) }
-        var usage = rusage()
-        if getrusage(RUSAGE_SELF.rawValue, &usage) == 0 {
-            let total = Self.seconds(usage.ru_utime) + Self.seconds(usage.ru_stime)
+        let limit = Syscall.descriptorLimit().soft
+        if limit > 0 { maxDescriptors.set(Double(limit)) }
+        if let total = Syscall.processCPUSeconds() {
             let added = reportedCPUSeconds.withLock { reported in
                 defer { reported = max(reported, total) }
                 return total - reported
@@ -57,8 +55,6 @@ final class ProcessMetrics: Sendable {
             if added > 0 { cpuSeconds.increment(by: added) }
         }
     }
-
-    private static func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
 
     private static func read(_ path: String) -> String? {
         (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
