@@ -33,10 +33,9 @@ package enum RequestID: Sendable, Equatable, ExpressibleByStringLiteral, CustomS
 
     /// Sixteen lowercase hex digits, most significant first.
     private static func writeHex(_ value: UInt64, into digits: UnsafeMutableBufferPointer<UInt8>) {
-        let alphabet: StaticString = "0123456789abcdef"
         for index in 0..<16 {
-            let nibble = Int(truncatingIfNeeded: value >> UInt64(60 - 4 * index)) & 0xF
-            digits[index] = alphabet.utf8Start[nibble]
+            let nibble = UInt8(truncatingIfNeeded: value >> UInt64(60 - 4 * index)) & 0xF
+            digits[index] = nibble < 10 ? 0x30 + nibble : 0x57 + nibble
         }
     }
 }

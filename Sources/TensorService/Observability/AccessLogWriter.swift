@@ -52,23 +52,23 @@ package struct AccessLogWriter: Sendable {
             line.append(": request")
         }
         // Fields in key order, as the handler sorts them.
-        line.field("bytes_in", isJSON) { $0.appendDecimal(exchange.bytesIn) }
-        line.field("bytes_out", isJSON) { $0.appendDecimal(exchange.bytesOut) }
-        line.field("client", isJSON) { $0.appendValue(exchange.clientAddress, quoted: isJSON) }
-        line.field("complete", isJSON) { $0.append(timing.isComplete ? "true" : "false") }
-        line.field("duration_ms", isJSON) { $0.appendMilliseconds(microseconds: Int((timing.seconds * 1e6).rounded())) }
-        line.field("method", isJSON) { $0.appendValue(exchange.method, quoted: isJSON) }
-        line.field("path", isJSON) { $0.appendValue(exchange.target, quoted: isJSON) }
-        line.field("request_id", isJSON) { line in
+        line.field(" bytes_in=", #","bytes_in":"#, isJSON) { $0.appendDecimal(exchange.bytesIn) }
+        line.field(" bytes_out=", #","bytes_out":"#, isJSON) { $0.appendDecimal(exchange.bytesOut) }
+        line.field(" client=", #","client":"#, isJSON) { $0.appendValue(exchange.clientAddress, quoted: isJSON) }
+        line.field(" complete=", #","complete":"#, isJSON) { $0.append(timing.isComplete ? "true" : "false") }
+        line.field(" duration_ms=", #","duration_ms":"#, isJSON) { $0.appendMilliseconds(microseconds: Int((timing.seconds * 1e6).rounded())) }
+        line.field(" method=", #","method":"#, isJSON) { $0.appendValue(exchange.method, quoted: isJSON) }
+        line.field(" path=", #","path":"#, isJSON) { $0.appendValue(exchange.target, quoted: isJSON) }
+        line.field(" request_id=", #","request_id":"#, isJSON) { line in
             switch exchange.requestID {
             case .given(let text): line.appendValue(text, quoted: isJSON)
             // Hex digits: nothing to escape.
             case .made: exchange.requestID.withUTF8 { line.appendQuoted($0, quoted: isJSON) }
             }
         }
-        line.field("route", isJSON) { $0.appendValue(exchange.route, quoted: isJSON) }
-        line.field("status", isJSON) { $0.appendDecimal(exchange.status) }
-        line.field("user_agent", isJSON) { $0.appendValue(exchange.userAgent, quoted: isJSON) }
+        line.field(" route=", #","route":"#, isJSON) { $0.appendValue(exchange.route, quoted: isJSON) }
+        line.field(" status=", #","status":"#, isJSON) { $0.appendDecimal(exchange.status) }
+        line.field(" user_agent=", #","user_agent":"#, isJSON) { $0.appendValue(exchange.userAgent, quoted: isJSON) }
         if isJSON { line.append("}") }
         line.append("\n")
         guard !line.isFull else { return false }
@@ -104,25 +104,23 @@ private struct LineBuffer {
         text.withUTF8 { append($0) }
     }
 
-    /// One copy for the whole run of bytes (cut to the room left).
+    /// One copy for the whole run of bytes (cut to the room left). Most runs are a few bytes (a key, a number), for
+    /// which a loop is cheaper than a call to memmove.
     mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
         let taken = min(bytes.count, storage.count - count)
         guard taken > 0, let source = bytes.baseAddress else { return }
-        (storage.baseAddress! + count).update(from: source, count: taken)
+        let target = storage.baseAddress! + count
+        if taken <= 16 {
+            for offset in 0..<taken { target[offset] = source[offset] }
+        } else {
+            target.update(from: source, count: taken)
+        }
         count += taken
     }
 
-    /// ` key=` in text, `,"key":` in JSON, then the value.
-    mutating func field(_ key: StaticString, _ isJSON: Bool, _ value: (inout LineBuffer) -> Void) {
-        if isJSON {
-            append(#",""#)
-            append(key)
-            append(#"":"#)
-        } else {
-            append(" ")
-            append(key)
-            append("=")
-        }
+    /// A field: its key as `text` (` key=`) or as `json` (`,"key":`), each one run of bytes, then the value.
+    mutating func field(_ text: StaticString, _ json: StaticString, _ isJSON: Bool, _ value: (inout LineBuffer) -> Void) {
+        append(isJSON ? json : text)
         value(&self)
     }
 
