@@ -17,9 +17,9 @@ struct Exchange {
     /// Whether the request asked for the head alone.
     var isHeadRequest: Bool { head?.method == "HEAD" }
 
-    /// Tells the handler how the answer ended, once.
-    mutating func reportCompletion(to handler: any HTTPHandler, now: UInt64, isComplete: Bool) {
-        guard let (record, firstByte) = completion.take() else { return }
-        handler.exchangeFinished(record, timing: ExchangeTiming(firstByte: firstByte, finished: now, isComplete: isComplete))
+    /// The answer's record and timing, once: the connection hands them to the handler.
+    mutating func takeCompletion(now: UInt64, isComplete: Bool) -> (ExchangeRecord, ExchangeTiming)? {
+        guard let (record, firstByte) = completion.take() else { return nil }
+        return (record, ExchangeTiming(firstByte: firstByte, finished: now, isComplete: isComplete))
     }
 }

@@ -71,10 +71,17 @@ extension HTTPConnection {
             budget.releaseAll()
             spareBudget = budget
         }
-        exchange.reportCompletion(to: environment.handler, now: now, isComplete: true)
+        reportCompletion(now: now, isComplete: true)
         exchange = Exchange()
         let pipelinedInput = machine.isDraining && hasPipelinedInput
         carryOut(machine.handle(.answerSent(now: now, pipelinedInput: pipelinedInput)))
+    }
+
+    /// Tells the handler how the answer being written ended (outside any access to the exchange: the handler's code
+    /// runs here).
+    func reportCompletion(now: UInt64, isComplete: Bool) {
+        guard let (record, timing) = exchange.takeCompletion(now: now, isComplete: isComplete) else { return }
+        environment.handler.exchangeFinished(record, timing: timing)
     }
 
     /// An answer whose client left before it could be written: still counted and logged, as not delivered.
