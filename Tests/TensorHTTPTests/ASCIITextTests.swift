@@ -25,6 +25,8 @@ import TensorHTTP
         #expect(Substring("GZip").equalsIgnoringASCIICase("gzip"))
         #expect(!Substring("gzi").equalsIgnoringASCIICase("gzip"))
         #expect(!Substring("É").equalsIgnoringASCIICase("é"))
+        #expect(!Substring("application/jsoN ").equalsIgnoringASCIICase("application/json"))
+        #expect(Substring(" Application/JSON ".dropFirst().dropLast()).equalsIgnoringASCIICase("application/json"), "a slice of a larger string")
     }
 
     @Test func headerLookupsIgnoreCase() {
