@@ -273,7 +273,8 @@ def peak_rss_mib(pid):
 def test_a_json_answer_too_large_to_hold_whole_is_streamed_and_eight_at_once_get_200_or_503():
     """Under a 64 MiB budget (half of a 128 MiB pod), a 12 MiB JSON body of 6.3 M float64 values is served: its
     body is let go once decoded, and its answer (220 MB at its widest) is written in pieces as it is sent, with its
-    Content-Length counted first, so the peak is about body + tensor. Eight at once are each 200 or 503, within idle + 2 x budget + 48 MiB."""
+    Content-Length counted first, so the peak is about body + tensor. Eight at once are each 200 or 503, within idle + 2 x budget + 48 MiB,
+    and the next one alone is 200."""
     budget = 64 * MIB
     server = start_server("--max-inflight-bytes", str(budget), "--max-body-bytes", str(budget))
     try:
@@ -327,9 +328,14 @@ def test_a_json_answer_too_large_to_hold_whole_is_streamed_and_eight_at_once_get
             thread.start()
         for thread in threads:
             thread.join(timeout=600)
-        assert len(statuses) == 8 and set(statuses) <= {200, 503} and 200 in statuses, statuses
+        # Which of them get room depends on how their bodies and decodes interleave (all eight may be refused while
+        # the others hold the budget), so only the outcome's kind and the memory bound are asserted here.
+        assert len(statuses) == 8 and set(statuses) <= {200, 503}, statuses
         assert peak_rss_mib(pid) <= idle + 2 * budget / MIB + 48, (peak_rss_mib(pid), idle)
         assert wait_for(lambda: metric(server.url, "tensor_service_inflight_bytes") == 0)
+        # Once they are over, the budget is whole again: the same request alone is served.
+        send()
+        assert statuses[-1] == 200, statuses
         answers_normally(server)
     finally:
         assert server.stop() == 0
