@@ -19,6 +19,16 @@ import Testing
         #expect(head.wantsKeepAlive)
     }
 
+    @Test("Common long values come back as sent, and a value of the same length that differs is its own text")
+    func commonValues() throws {
+        let head = try parse(
+            "POST /x HTTP/1.1\r\nHost: h\r\nContent-Type: application/octet-stream\r\nAccept: application/octet-streaM\r\n"
+                + "X-Long: application/json-seq\r\nContent-Length: 0\r\n\r\n")
+        #expect(head.headers["content-type"] == "application/octet-stream")
+        #expect(head.headers["accept"] == "application/octet-streaM")
+        #expect(head.headers["x-long"] == "application/json-seq")
+    }
+
     @Test func acceptsBareLineFeedsAndLeadingEmptyLines() throws {
         let head = try parse("\r\nGET / HTTP/1.1\nHost: x\n\n")
         #expect(head.target == "/")
